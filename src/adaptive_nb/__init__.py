@@ -1,0 +1,41 @@
+"""adaptive_nb: parallel adaptive sampling of expensive functions, Jupyter-first.
+
+``import adaptive_nb as adaptive`` runs python-adaptive's documented examples. Importing the
+package is cheap and changes no global state: the learners, runners and helpers are loaded
+when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "BaseLearner": "adaptive_nb.learner.base_learner",
+    "Learner1D": "adaptive_nb.learner.learner1D",
+    "SequentialExecutor": "adaptive_nb.executors",
+    "errors": "adaptive_nb.errors",
+    "learner": "adaptive_nb.learner",
+    "runner": "adaptive_nb.runner",
+    "utils": "adaptive_nb.utils",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'adaptive_nb' has no attribute {name!r}"
+        raise AttributeError(msg)
+    loaded = importlib.import_module(module)
+    value = loaded if module.endswith("." + name) else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
