@@ -11,6 +11,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ._optional import import_optional
 
 __all__ = [
@@ -63,6 +65,8 @@ def partial_function_from_dataframe(
         if len(values) == 0:
             continue
         first = values.iloc[0]
+        if isinstance(first, np.generic):  # a plain Python value reads better in messages
+            first = first.item()
         if not all(_same(v, first) for v in values):
             msg = f"column {column!r} holds several values; one function argument needs one value"
             raise ValueError(msg)

@@ -16,9 +16,11 @@ Data structures (n told points, k pending points)
 
 ``ask(1)`` pops the top of the heap or splits the widest sub-interval of the best claim,
 ``tell`` replaces one interval by two (plus neighbours, for losses that look at them): both
-are O(log n). Losses use the y-range seen when they were computed; when the range grows by
-``_recompute_losses_factor`` all losses are recomputed, which keeps the amortised cost
-O(log n) per point.
+are O(log n). Losses divide y by a scale: the range of the finite values rounded down to a
+power of ``_recompute_losses_factor`` (2). The scale, and so every loss, depends only on the
+data, not on the order it arrived in. When the range reaches the next power all losses are
+recomputed, once per doubling, which keeps the amortised cost O(log n) per point. A factor
+of 1 scales by the exact range (recomputing whenever the range grows).
 
 Until both bounds are known the learner asks for the bounds and then halves the widest gaps;
 its loss is infinite.
@@ -158,7 +160,7 @@ class Learner1D(BaseLearner):
         self._vshape: tuple[int, ...] | None = None
         self._ymin: Any = None
         self._ymax: Any = None
-        self._loss_yrange: float | None = None  # the y-range the current losses were made with
+        self._loss_yrange: float | None = None  # the rounded y-range of the current losses
         self._y_scale = 1.0
         self._complete = False
         self._cache: dict[str, Any] = {}
@@ -420,9 +422,17 @@ class Learner1D(BaseLearner):
                 self._ymax = np.fmax(self._ymax, finite)
         if self._loss_yrange is None:
             return False
+        return self._rounded_range() != self._loss_yrange
+
+    def _rounded_range(self) -> float:
+        """The y-range rounded down to a power of the recompute factor (exact for factor 1)."""
         yrange = self._yrange()
-        old = self._loss_yrange
-        return yrange > self._recompute_losses_factor * old if old > 0 else yrange > 0
+        factor = self._recompute_losses_factor
+        if yrange <= 0 or factor <= 1:
+            return yrange
+        if factor == 2:
+            return math.ldexp(0.5, math.frexp(yrange)[1])
+        return float(factor ** math.floor(math.log(yrange, factor)))
 
     def _yrange(self) -> float:
         if self._ymin is None:
@@ -435,7 +445,7 @@ class Learner1D(BaseLearner):
 
     def _rebuild(self) -> None:
         """Recompute every interval and claim from ``data`` and ``pending_points``."""
-        self._loss_yrange = self._yrange()
+        self._loss_yrange = self._rounded_range()
         self._y_scale = self._loss_yrange if self._loss_yrange > 0 else 1.0
         xs = list(self._xs)
         if self.loss_per_interval in _VECTORISED_LOSSES and self._vshape == ():
@@ -761,7 +771,4 @@ class Learner1D(BaseLearner):
             assert all(a < p < b for p in cuts), f"claim on ({a}, {b}) holds a point outside it"
             assert all(self._claim_of[p] == a for p in cuts)
         assert len(self._claim_of) == len(self.pending_points)
-        yrange = self._yrange()
-        assert self._loss_yrange is not None
-        limit = self._recompute_losses_factor * self._loss_yrange
-        assert yrange <= limit or (self._loss_yrange == 0 and yrange == 0)
+        assert self._loss_yrange == self._rounded_range(), "losses use an outdated y-scale"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Every test: sets up .venv with all test dependencies, then runs pytest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/scripts/setup-env.sh" "notebook,pandas,progress,test,bench"
+cd "$ROOT"
+exec "$ROOT/.venv/bin/python" -m pytest "$@"

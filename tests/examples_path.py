@@ -1,0 +1,3 @@
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
