@@ -8,6 +8,10 @@ from __future__ import annotations
 
 __all__ = [
     "AdaptiveNbError",
+    "EvaluationError",
+    "RemoteTraceback",
+    "UnsupportedExecutorError",
+    "WorkerLostError",
     "CorruptFileError",
     "IncompatibleFileError",
     "LearnerExhaustedError",
@@ -54,3 +58,45 @@ class PickleNotAllowedError(SaveFileError):
 
 class MissingFileWarning(UserWarning):
     """``learner.load`` was given a path that does not exist; nothing was loaded."""
+
+
+class UnsupportedExecutorError(AdaptiveNbError, TypeError):
+    """The object given as ``executor`` cannot be used by the runners."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an error raised in a worker, as text (the ``__cause__`` of the error)."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return self.tb
+
+
+class EvaluationError(AdaptiveNbError, RuntimeError):
+    """``learner.function(point)`` failed (after any retries).
+
+    The original exception is the ``__cause__``; ``point`` is the point, ``traceback`` the
+    worker's traceback as text, and ``runner`` the runner, whose ``learner`` keeps all the
+    points finished before the failure.
+    """
+
+    def __init__(self, message: str, *, point: object, traceback: str, runner: object = None):
+        super().__init__(message)
+        self.point = point
+        self.traceback = traceback
+        self.runner = runner
+
+
+class WorkerLostError(AdaptiveNbError, RuntimeError):
+    """Worker processes died and the pool cannot be replaced (a pool the user owns).
+
+    ``points`` are the points whose evaluation was lost; the learner keeps all finished data.
+    """
+
+    def __init__(self, message: str, *, points: list, runner: object = None):
+        super().__init__(message)
+        self.points = points
+        self.runner = runner

@@ -1,16 +1,44 @@
-"""Executors: the in-process :class:`SequentialExecutor`.
+"""Executors: one small adapter per kind, so the runner treats them all alike.
 
-(Adapters for loky, process and thread pools, dask, ipyparallel and mpi4py come with the
-parallel runner.)
+An adapter answers four questions about an executor, each through the executor's public API
+where one exists: how many tasks can run at once (``ncores``), how to submit a call
+(``submit``, returning a ``concurrent.futures.Future``), whether functions must be pickled by
+value to reach the workers (``pickles``), and how to get a working pool again after a worker
+died (``recover``). Adapters are chosen by type, recognising optional libraries through
+``sys.modules`` so that none is imported here.
+
+========================  ===================================  ==========================
+executor                  ncores                               after a worker dies
+========================  ===================================  ==========================
+None (default)            loky's reusable executor, all CPUs   a fresh reusable executor
+loky reusable executor    its worker count                     a fresh reusable executor
+ProcessPoolExecutor       ``max_workers``                      an error naming lost points
+ThreadPoolExecutor        ``max_workers``                      (threads do not die)
+SequentialExecutor        1                                    -
+distributed.Client        ``sum(client.nthreads().values())``  dask reschedules by itself
+ipyparallel.Client/View   ``len(view)``                        ipyparallel's own policy
+MPIPoolExecutor           ``executor.num_workers``             an error naming lost points
+any other Executor         ``ntasks`` must be given             an error naming lost points
+========================  ===================================  ==========================
+
+CPython's pools have no public accessor for their worker count, so for them (and loky's,
+which subclass them) the adapter reads ``_max_workers`` once, at the start of a run.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-__all__ = ["SequentialExecutor"]
+from .errors import UnsupportedExecutorError
+
+__all__ = ["ExecutorAdapter", "SequentialExecutor", "adapt_executor", "default_executor"]
 
 
 class SequentialExecutor(cf.Executor):
@@ -30,10 +58,218 @@ class SequentialExecutor(cf.Executor):
         return future
 
     def map(
-        self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
+        self,
+        fn: Callable[..., Any],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
         chunksize: int = 1,
     ) -> Iterator[Any]:
         return map(fn, *iterables)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Nothing to shut down."""
+
+
+def _watch_parent(parent: int) -> None:  # runs in each default worker process
+    """End this worker soon after the process that started the pool dies (no orphans)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="adaptive_nb-parent-watch", daemon=True).start()
+
+
+def _cpu_count() -> int:
+    import loky
+
+    return max(loky.cpu_count(), 1)
+
+
+def default_executor(max_workers: int | None = None) -> cf.Executor:
+    """loky's reusable process pool (shared, never shut down by a runner).
+
+    Its workers end within a second of the parent process dying. Functions are sent by
+    value with cloudpickle, so lambdas and functions defined in a notebook work.
+    """
+    from loky import get_reusable_executor
+
+    return get_reusable_executor(
+        max_workers=max_workers or _cpu_count(),
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+class ExecutorAdapter:
+    """The executor as the runner sees it; see the module docstring."""
+
+    #: whether the function must be pickled by value (cloudpickle) to reach the workers
+    pickles = False
+    #: whether the runner may replace a pool broken by a dead worker
+    recoverable = False
+    #: whether sending several points per task saves time (not for in-process executors)
+    chunks = True
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+
+    def ncores(self) -> int:
+        workers = getattr(self.executor, "_max_workers", None)  # no public accessor exists
+        if workers is None:
+            msg = (
+                f"cannot tell how many tasks {self.executor!r} runs at once; pass ntasks=N "
+                "to the runner"
+            )
+            raise UnsupportedExecutorError(msg)
+        return int(workers)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+        return self.executor.submit(fn, *args)
+
+    def is_broken(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (from a future or from submit) means the pool is unusable."""
+        return isinstance(exc, BrokenProcessPool | cf.BrokenExecutor)
+
+    def recover(self) -> None:
+        """Replace a broken pool (only where ``recoverable``)."""
+        raise NotImplementedError
+
+    def cancel(self, futures: Iterable[cf.Future]) -> None:
+        """Stop what can be stopped: queued calls are cancelled; running ones finish."""
+        for future in futures:
+            future.cancel()
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    def describe(self) -> str:
+        return type(self.executor).__name__
+
+
+class _SequentialAdapter(ExecutorAdapter):
+    chunks = False
+
+    def ncores(self) -> int:
+        return 1
+
+
+class _ThreadAdapter(ExecutorAdapter):
+    pass
+
+
+class _ProcessAdapter(ExecutorAdapter):
+    pickles = True
+
+
+class _LokyAdapter(ExecutorAdapter):
+    """loky's reusable executor: a dead worker is replaced by asking loky for a new pool."""
+
+    pickles = True
+    recoverable = True
+
+    def __init__(self, executor: Any, *, ours: bool = False) -> None:
+        super().__init__(executor)
+        self.ours = ours
+        self._workers = int(executor._max_workers)  # no public accessor exists
+
+    def ncores(self) -> int:
+        return self._workers
+
+    def recover(self) -> None:
+        if self.ours:
+            self.executor = default_executor(self._workers)
+        else:
+            from loky import get_reusable_executor
+
+            self.executor = get_reusable_executor(max_workers=self._workers)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+class _DaskAdapter(ExecutorAdapter):
+    """A ``distributed.Client`` (or its executor). Zero workers (an adaptive cluster that
+    has not scaled up yet) is fine: the runner waits."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client.get_executor(pure=False))
+        self.client = client
+
+    def ncores(self) -> int:
+        return int(sum(self.client.nthreads().values()))
+
+    def describe(self) -> str:
+        return f"distributed.Client({self.client.scheduler.address})"
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+class _IpyparallelAdapter(ExecutorAdapter):
+    def __init__(self, executor: Any) -> None:
+        super().__init__(executor)
+        self.view = executor.view
+
+    def ncores(self) -> int:
+        return len(self.view)
+
+    def cancel(self, futures: Iterable[cf.Future]) -> None:
+        for future in futures:
+            future.cancel()  # local only; ipyparallel has no public way to stop one task
+
+
+class _MpiAdapter(ExecutorAdapter):
+    pickles = True
+
+    def ncores(self) -> int:
+        return int(self.executor.num_workers)
+
+
+def adapt_executor(executor: Any) -> ExecutorAdapter:
+    """Wrap any supported executor (or None for the default) in its adapter."""
+    if executor is None:
+        return _LokyAdapter(default_executor(), ours=True)
+    if isinstance(executor, ExecutorAdapter):
+        return executor
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        if isinstance(executor, distributed.Client):
+            return _DaskAdapter(executor)
+        if isinstance(executor, distributed.cfexecutor.ClientExecutor):
+            return _DaskAdapter(executor._client)
+    ipyparallel = sys.modules.get("ipyparallel")
+    if ipyparallel is not None:
+        if isinstance(executor, ipyparallel.Client):
+            return _IpyparallelAdapter(executor.executor())
+        if isinstance(executor, ipyparallel.View):
+            return _IpyparallelAdapter(executor.executor)
+        if isinstance(executor, ipyparallel.client.view.ViewExecutor):
+            return _IpyparallelAdapter(executor)
+    mpi_futures = sys.modules.get("mpi4py.futures")
+    if mpi_futures is not None and isinstance(executor, mpi_futures.MPIPoolExecutor):
+        return _MpiAdapter(executor)
+    loky = sys.modules.get("loky")
+    if loky is not None:
+        from loky.reusable_executor import _ReusablePoolExecutor
+
+        if isinstance(executor, _ReusablePoolExecutor):
+            return _LokyAdapter(executor)
+        if isinstance(executor, loky.ProcessPoolExecutor):
+            return _ProcessAdapter(executor)
+    if isinstance(executor, SequentialExecutor):
+        return _SequentialAdapter(executor)
+    if isinstance(executor, cf.ThreadPoolExecutor):
+        return _ThreadAdapter(executor)
+    if isinstance(executor, cf.ProcessPoolExecutor):
+        return _ProcessAdapter(executor)
+    if isinstance(executor, cf.Executor):
+        return ExecutorAdapter(executor)
+    msg = (
+        f"{executor!r} is not an executor; pass a concurrent.futures.Executor (loky, "
+        "process or thread pool, MPIPoolExecutor, ...), a distributed.Client or an "
+        "ipyparallel.Client, or None for the default"
+    )
+    raise UnsupportedExecutorError(msg)

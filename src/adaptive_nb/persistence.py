@@ -5,9 +5,12 @@ The format
 A file is a numpy ``.npz`` archive (a zip of ``.npy`` arrays), compressed or not. The member
 ``__header__`` holds UTF-8 JSON::
 
-    {"format": "adaptive_nb", "version": 1, "learner": "Learner1D", "pickled": false}
+    {"format": "adaptive_nb", "version": 1, "learner": "Learner1D", "pickled": false,
+     "members": ["x", "y"]}
 
-and the other members are the arrays from the learner's ``_to_arrays()``. Reading it with
+and the other members are the arrays from the learner's ``_to_arrays()``, whose names the
+header lists (the zip directory has no checksum, so a damaged directory could otherwise hide
+members; files without ``"members"`` skip this check). Reading it with
 ``numpy.load(allow_pickle=False)`` cannot run code. Only data that has no array form (Python
 objects) is stored pickled, and then ``"pickled": true`` and loading needs ``allow_pickle=True``.
 
@@ -24,11 +27,11 @@ import gzip
 import io
 import json
 import os
-import pickle
 import re
+import stat
 import tempfile
 import warnings
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,7 @@ from .errors import (
     IncompatibleFileError,
     MissingFileWarning,
     PickleNotAllowedError,
+    SaveFileError,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +91,32 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with (
+        contextlib.suppress(OSError, ValueError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as status,
+    ):
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # no /proc: the only portable way is to set it and put it back
+    os.umask(mask)
+    return mask
+
+
+def _file_mode(target: Path) -> int:
+    """The permissions a saved file gets: those of the file it replaces, else ``0o666 & ~umask``.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; without this a save would
+    silently make the file private, unlike a plain ``open(fname, "w")``.
+    """
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def write_atomic(fname: str | os.PathLike[str], write: Any) -> None:
     """Call ``write(fileobj)`` on a temporary file, then move it to ``fname`` atomically.
 
@@ -103,6 +133,8 @@ def write_atomic(fname: str | os.PathLike[str], write: Any) -> None:
         prefix=f".{target.name}.{os.getpid()}.", suffix=_TEMP_SUFFIX, dir=target.parent
     )
     try:
+        with contextlib.suppress(OSError):  # e.g. file systems without permissions
+            os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "wb") as fileobj:
             write(fileobj)
             fileobj.flush()
@@ -115,8 +147,21 @@ def write_atomic(fname: str | os.PathLike[str], write: Any) -> None:
     _fsync_dir(target.parent)
 
 
-def save_learner(learner: BaseLearner, fname: str | os.PathLike[str], compress: bool = True) -> None:
+def save_learner(
+    learner: BaseLearner, fname: str | os.PathLike[str], compress: bool = True
+) -> None:
     """Write ``learner``'s data to ``fname`` (see the module docstring for the format)."""
+    snapshot_writer(learner, fname, compress)()
+
+
+def snapshot_writer(
+    learner: BaseLearner, fname: str | os.PathLike[str], compress: bool = True
+) -> Callable[[], None]:
+    """Copy ``learner``'s data now; return a function that writes it to ``fname``.
+
+    The function may run in another thread while the learner goes on changing (periodic
+    saving compresses and writes off the event loop this way).
+    """
     arrays = learner._to_arrays()
     pickled = any(np.asarray(a).dtype.hasobject for a in arrays.values())
     header = {
@@ -124,11 +169,12 @@ def save_learner(learner: BaseLearner, fname: str | os.PathLike[str], compress: 
         "version": FORMAT_VERSION,
         "learner": type(learner).__name__,
         "pickled": pickled,
+        "members": sorted(arrays),
     }
     members = {_HEADER: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
     members.update(arrays)
     savez = np.savez_compressed if compress else np.savez
-    write_atomic(fname, lambda fileobj: savez(fileobj, **members))
+    return lambda: write_atomic(fname, lambda fileobj: savez(fileobj, **members))
 
 
 def read_arrays(fname: str | os.PathLike[str], *, allow_pickle: bool = False) -> tuple[dict, dict]:
@@ -155,11 +201,20 @@ def read_arrays(fname: str | os.PathLike[str], *, allow_pickle: bool = False) ->
                 )
                 raise PickleNotAllowedError(msg)
         with np.load(io.BytesIO(blob), allow_pickle=allow_pickle) as archive:
-            arrays = {name: archive[name] for name in archive.files if name != _HEADER}
-    except (PickleNotAllowedError, IncompatibleFileError, CorruptFileError):
+            names = sorted(name for name in archive.files if name != _HEADER)
+            if "members" in header and names != sorted(header["members"]):
+                msg = (
+                    f"{path!r} is damaged (truncated or corrupted): its header lists the arrays "
+                    f"{sorted(header['members'])} but it holds {names}"
+                )
+                raise CorruptFileError(msg)
+            arrays = {name: archive[name] for name in names}
+    except (SaveFileError, MemoryError):
         raise
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as exc:
-        msg = f"{path!r} is damaged (truncated or corrupted) and cannot be read: {exc}"
+    except Exception as exc:
+        # A damaged archive fails in many ways: zipfile.BadZipFile, zlib.error,
+        # NotImplementedError ("zip file version"), RuntimeError ("encrypted"), ValueError...
+        msg = f"{path!r} is damaged (truncated or corrupted) and cannot be read: {exc!r}"
         raise CorruptFileError(msg) from exc
     return header, arrays
 
@@ -177,12 +232,19 @@ def _parse_header(path: str, archive: Any) -> dict[str, Any]:
         msg = f"{path!r} was not written by adaptive_nb"
         raise CorruptFileError(msg)
     version = header.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        msg = f"{path!r} has a damaged header: format version {version!r} is not a positive integer"
+        raise CorruptFileError(msg)
+    if version > FORMAT_VERSION:
         msg = (
             f"{path!r} uses save format version {version!r}, newer than this adaptive_nb "
             f"reads ({FORMAT_VERSION}); upgrade adaptive_nb to load it"
         )
         raise IncompatibleFileError(msg)
+    members = header.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        msg = f"{path!r} has a damaged header: 'members' is not a list of names"
+        raise CorruptFileError(msg)
     header.setdefault("pickled", False)
     return header
 
@@ -205,8 +267,12 @@ def _read_legacy_pickle(path: str, blob: bytes) -> Any:
     try:
         raw = gzip.decompress(blob) if blob.startswith(_GZIP_MAGIC) else blob
         return cloudpickle.loads(raw)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
-        msg = f"{path!r} is damaged (truncated or corrupted) and cannot be read: {exc}"
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Damaged gzip or pickle data fails in many ways: EOFError, zlib.error,
+        # pickle.UnpicklingError, but also TypeError, AttributeError, OverflowError...
+        msg = f"{path!r} is damaged (truncated or corrupted) and cannot be read: {exc!r}"
         raise CorruptFileError(msg) from exc
 
 
@@ -232,7 +298,10 @@ def load_learner(
     header, arrays = read_arrays(path, allow_pickle=allow_pickle)
     kind = type(learner).__name__
     if header.get("learner") != kind:
-        msg = f"{path!r} holds a {header.get('learner')!r} learner, not a {kind!r}; nothing was loaded"
+        msg = (
+            f"{path!r} holds a {header.get('learner')!r} learner, not a {kind!r}; "
+            "nothing was loaded"
+        )
         raise IncompatibleFileError(msg)
     _apply(learner, path, lambda: learner._from_arrays(arrays))
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
@@ -156,6 +157,9 @@ class Learner1D(BaseLearner):
         self._heap: list[tuple[float, float, float]] = []
         self._claims: dict[float, list[float]] = {}
         self._claim_of: dict[float, float] = {}
+        self._claim_heap: list[tuple[float, int, float, int]] = []
+        self._claim_version: dict[float, int] = {}
+        self._versions = itertools.count()
         self._stuck: dict[float, tuple[float, float, float]] = {}
         self._vshape: tuple[int, ...] | None = None
         self._ymin: Any = None
@@ -319,6 +323,7 @@ class Learner1D(BaseLearner):
             a = xs[xs.bisect_left(x) - 1]
         b = self._intervals[a][2]
         cuts = self._claims.pop(a, None)
+        self._claim_version.pop(a, None)
         if cuts is not None and len(cuts) > 1 or cuts and cuts[0] != x:
             self._split_claim(a, x, cuts)
         if self.nth_neighbors == 0:
@@ -358,7 +363,9 @@ class Learner1D(BaseLearner):
         self._intervals[a] = entry
         if self._stuck:
             self._stuck.pop(a, None)
-        if a not in self._claims:
+        if a in self._claims:
+            self._push_claim(a)
+        else:
             heapq.heappush(self._heap, entry)
 
     def _entry(self, window: Sequence[float], q: int) -> tuple[float, float, float]:
@@ -457,10 +464,14 @@ class Learner1D(BaseLearner):
         self._stuck = {}
         self._claims = {}
         self._claim_of = {}
+        self._claim_heap = []
+        self._claim_version = {}
         for p in sorted(self.pending_points):
             a = xs[bisect.bisect_left(xs, p) - 1]
             self._claims.setdefault(a, []).append(p)
             self._claim_of[p] = a
+        for a in self._claims:
+            self._push_claim(a)
         self._heap = [e for e in entries if e[1] not in self._claims]
         heapq.heapify(self._heap)
 
@@ -492,6 +503,7 @@ class Learner1D(BaseLearner):
             a = xs[xs.bisect_left(x) - 1]
             bisect.insort(self._claims.setdefault(a, []), x)
             self._claim_of[x] = a
+            self._push_claim(a)
 
     def _unclaim(self, x: float) -> None:
         self.pending_points.discard(x)
@@ -500,8 +512,11 @@ class Learner1D(BaseLearner):
             return
         cuts = self._claims[a]
         cuts.remove(x)
-        if not cuts:
+        if cuts:
+            self._push_claim(a)
+        else:
             del self._claims[a]
+            del self._claim_version[a]
             heapq.heappush(self._heap, self._intervals[a])
 
     def remove_unfinished(self) -> None:
@@ -511,6 +526,8 @@ class Learner1D(BaseLearner):
             heapq.heappush(self._heap, self._intervals[a])
         self._claims.clear()
         self._claim_of.clear()
+        self._claim_heap.clear()
+        self._claim_version.clear()
 
     # -- ask ------------------------------------------------------------------------------
 
@@ -556,6 +573,8 @@ class Learner1D(BaseLearner):
                     self._stuck[a] = top
                     continue
                 self._claims[a] = [x]
+                self._claim_of[x] = a
+                self._push_claim(a)
                 gain = -neg_loss
             else:
                 gain, a, i = best
@@ -564,7 +583,8 @@ class Learner1D(BaseLearner):
                 q = self._intervals[a][2] if i == len(cuts) else cuts[i]
                 x = 0.5 * p + 0.5 * q
                 cuts.insert(i, x)
-            self._claim_of[x] = a
+                self._claim_of[x] = a
+                self._push_claim(a)
             self.pending_points.add(x)
             return x, gain
 
@@ -583,21 +603,29 @@ class Learner1D(BaseLearner):
 
         Returns ``(loss, a, i)``: the i-th sub-interval of the claim on interval a.
         """
-        best = None
-        for a, cuts in self._claims.items():
-            neg_loss, _, b = self._intervals[a]
-            edges = [a, *cuts, b]
-            widest, where = 0.0, -1
-            for i in range(len(edges) - 1):
-                p, q = edges[i], edges[i + 1]
-                if q - p > widest and p < 0.5 * p + 0.5 * q < q:
-                    widest, where = q - p, i
-            if where < 0:
-                continue
+        heap, versions = self._claim_heap, self._claim_version
+        while heap:
+            neg_loss, version, a, i = heap[0]
+            if versions.get(a) == version:
+                return -neg_loss, a, i
+            heapq.heappop(heap)
+        return None
+
+    def _push_claim(self, a: float) -> None:
+        """(Re)enter the claim on interval a in the claim heap, by its widest sub-interval."""
+        neg_loss, _, b = self._intervals[a]
+        cuts = self._claims[a]
+        widest, where = 0.0, -1
+        p = a
+        for i, q in enumerate((*cuts, b)):
+            if q - p > widest and p < 0.5 * p + 0.5 * q < q:
+                widest, where = q - p, i
+            p = q
+        version = next(self._versions)
+        self._claim_version[a] = version
+        if where >= 0:
             loss = -neg_loss * (widest / (b - a)) if neg_loss else 0.0
-            if best is None or loss > best[0]:
-                best = (loss, a, where)
-        return best
+            heapq.heappush(self._claim_heap, (-loss, version, a, where))
 
     def _ask_until_bounds_known(self, n: int) -> tuple[list[float], list[float]]:
         """Before both bounds are known: the missing bounds, then halve the widest gaps."""
@@ -771,4 +799,5 @@ class Learner1D(BaseLearner):
             assert all(a < p < b for p in cuts), f"claim on ({a}, {b}) holds a point outside it"
             assert all(self._claim_of[p] == a for p in cuts)
         assert len(self._claim_of) == len(self.pending_points)
+        assert set(self._claim_version) == set(self._claims), "claim heap out of step"
         assert self._loss_yrange == self._rounded_range(), "losses use an outdated y-scale"

@@ -1,0 +1,425 @@
+"""The scheduling core shared by every runner: what to submit, and what to do with results.
+
+::
+
+    learner.ask(k) ──> points ──> chunks of points ──> adapter.submit(evaluate, f, chunk)
+         ^                                                        │
+         │                                    future done (any thread): done queue + wake
+         │                                                        v
+    learner.tell(x, y) <── outcomes <── process() <── driver wakes (blocking or asyncio)
+
+The core knows no event loop and no executor by name: a driver calls ``fill()`` to keep the
+workers busy, waits until ``wake`` is called, calls ``process()``, and stops when
+``stopped`` is set. Everything here runs in the driver's thread except ``_on_done``, which
+only appends to a deque and calls ``wake``.
+
+Failures. A point whose evaluation raised is retried up to ``retries`` times; after that it
+either ends the run with an :class:`EvaluationError` naming the point, or (with
+``raise_if_retries_exceeded=False``) goes to ``failed``: it stays pending in the learner, so
+it is not asked again, until the run ends. When a worker dies, every point in flight counts
+one failure; the pool is replaced where the adapter can (loky), and the survivors are re-run
+one at a time, so that a point that kills its worker is identified and ends in ``failed``
+instead of killing the pool forever.
+
+Chunks. For cheap functions one task per point wastes the workers' time on dispatch, so by
+default a task carries as many points as take about ``TARGET_TASK_SECONDS`` to evaluate
+(measured in the workers), and twice as many tasks as workers are kept in flight.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import (
+    EvaluationError,
+    LearnerExhaustedError,
+    RemoteTraceback,
+    WorkerLostError,
+)
+from ..executors import ExecutorAdapter
+from ._worker import evaluate
+
+__all__ = ["SchedulingCore"]
+
+TARGET_TASK_SECONDS = 0.05
+MAX_CHUNK = 256
+EXPENSIVE_SECONDS = 1.0  # slower functions get no extra task per worker
+NCORES_REFRESH_SECONDS = 2.0
+#: with raise_if_retries_exceeded=False, the run ends "incomplete" once at least this many
+#: points failed and they are more than FAILED_FRACTION of all points
+MIN_FAILED_TO_GIVE_UP = 10
+FAILED_FRACTION = 0.1
+
+
+class _Task:
+    __slots__ = ("generation", "points", "submitted")
+
+    def __init__(self, points: list[Any], generation: int) -> None:
+        self.points = points
+        self.generation = generation
+        self.submitted = time.monotonic()
+
+
+class SchedulingCore:
+    """The state of one run; see the module docstring."""
+
+    def __init__(
+        self,
+        learner: Any,
+        goal: Callable[[Any], bool],
+        adapter: ExecutorAdapter,
+        *,
+        ntasks: int | None,
+        retries: int,
+        raise_if_retries_exceeded: bool,
+        log: bool,
+        chunk_size: int | None,
+        submit: Callable[..., Any] | None = None,
+    ) -> None:
+        self.learner = learner
+        self.goal = goal
+        self.adapter = adapter
+        self.retries = retries
+        self.raise_if_retries_exceeded = raise_if_retries_exceeded
+        self.log: list[tuple[Any, ...]] | None = [] if log else None
+        self.chunk_size = chunk_size
+        self._fixed_ntasks = ntasks
+        self._ncores = 0
+        self._ncores_checked = -math.inf
+        self._submit_fn = submit
+        self._payload: Any = None
+        self._tasks: dict[Any, _Task] = {}
+        self._done: collections.deque[Any] = collections.deque()
+        self.wake: Callable[[], None] = lambda: None
+        self._fails: dict[Any, int] = {}
+        self._retry: collections.deque[Any] = collections.deque()
+        self._suspects: collections.deque[Any] = collections.deque()
+        self._tracebacks: dict[Any, str] = {}
+        self.failed: list[Any] = []
+        self._generation = 0
+        self._seconds_per_point: float | None = None
+        self.error: BaseException | None = None
+        self.stopped = False
+        self.draining = False
+        self.goal_met = False
+        self.incomplete = False
+        self.busy_time = 0.0
+        self.start_time = time.time()
+        self._start = time.monotonic()
+        self._end: float | None = None
+        self.end_time: float | None = None
+        self.late_results: list[tuple[Any, Any]] = []
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Pickle the function once if the workers need it by value; fail early if it can't."""
+        if self._submit_fn is not None or not self.adapter.pickles:
+            self._payload = self.learner.function
+            return
+        import cloudpickle
+
+        try:
+            self._payload = cloudpickle.dumps(self.learner.function)
+        except Exception as exc:
+            msg = (
+                f"learner.function ({self.learner.function!r}) cannot be pickled to send it to "
+                f"the {self.adapter.describe()} workers: {exc}. Use a ThreadPoolExecutor, "
+                "SequentialExecutor or adaptive_nb.runner.simple, which need no pickling"
+            )
+            raise TypeError(msg) from exc
+
+    # -- capacity -------------------------------------------------------------------------
+
+    def ncores(self) -> int:
+        """How many tasks run at once: ``ntasks``, or the executor's workers (re-read only
+        every few seconds, or sooner while there are none)."""
+        if self._fixed_ntasks is not None:
+            return self._fixed_ntasks
+        now = time.monotonic()
+        wait = NCORES_REFRESH_SECONDS if self._ncores else 0.25
+        if now - self._ncores_checked >= wait:
+            self._ncores = self.adapter.ncores()
+            self._ncores_checked = now
+        return self._ncores
+
+    def _chunk(self) -> int:
+        if self.chunk_size is not None:
+            return self.chunk_size
+        per_point = self._seconds_per_point
+        if per_point is None or not self.adapter.chunks:
+            return 1
+        size = min(MAX_CHUNK, int(TARGET_TASK_SECONDS / max(per_point, 1e-7)))
+        goal_npoints = getattr(self.goal, "npoints", None)
+        if goal_npoints is not None:  # do not overshoot an npoints goal by much
+            missing = goal_npoints - self.learner.npoints - sum(map(len, self._points_in_flight()))
+            size = min(size, missing // max(self.ncores(), 1))
+        return max(1, size)
+
+    def _points_in_flight(self) -> list[list[Any]]:
+        return [task.points for task in self._tasks.values()]
+
+    def _capacity(self) -> int:
+        workers = self.ncores()
+        cheap = self._seconds_per_point is not None and self._seconds_per_point < EXPENSIVE_SECONDS
+        return workers * 2 if cheap and self._fixed_ntasks is None else workers
+
+    # -- submitting -----------------------------------------------------------------------
+
+    def fill(self) -> None:
+        """Submit tasks until the executor has enough work in flight."""
+        if self.stopped or self.draining:
+            return
+        capacity = self._capacity()
+        while len(self._tasks) < capacity and not self.stopped:
+            if self._suspects:  # after a worker died: one suspect at a time, alone
+                if self._tasks:
+                    return
+                points = [self._suspects.popleft()]
+            else:
+                points = self._next_points(self._chunk())
+                if not points:
+                    return
+            self._submit(points)
+
+    def _next_points(self, n: int) -> list[Any]:
+        points = []
+        while self._retry and len(points) < n:
+            points.append(self._retry.popleft())
+        if len(points) < n:
+            asked, _ = self.learner.ask(n - len(points))
+            if self.log is not None:
+                self.log.append(("ask", n - len(points)))
+            points.extend(asked)
+        return points
+
+    def _submit(self, points: list[Any]) -> None:
+        try:
+            if self._submit_fn is not None:
+                future = self._submit_fn(self._payload, points)
+            else:
+                future = self.adapter.submit(evaluate, self._payload, points)
+        except Exception as exc:
+            if not self.adapter.is_broken(exc):
+                raise
+            self._on_crash(points, exc, self._generation)
+            return
+        self._tasks[future] = _Task(points, self._generation)
+        future.add_done_callback(self._on_done)
+
+    def _on_done(self, future: Any) -> None:  # any thread
+        self._done.append(future)
+        self.wake()
+
+    # -- results --------------------------------------------------------------------------
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self._done)
+
+    def process(self) -> None:
+        """Handle every finished task: tell results, count failures."""
+        while self._done:
+            future = self._done.popleft()
+            task = self._tasks.pop(future, None)
+            if task is None:
+                continue
+            if future.cancelled():
+                self._retry.extend(task.points)
+                continue
+            exc = future.exception()
+            if exc is None:
+                self._handle_outcomes(task.points, future.result())
+            elif self.adapter.is_broken(exc):
+                self._on_crash(task.points, exc, task.generation)
+            else:
+                text = "".join(traceback.format_exception(exc))
+                for point in task.points:
+                    self._fail(point, exc, text)
+        self._check_goal()
+
+    def _handle_outcomes(self, points: list[Any], outcomes: list[Any]) -> None:
+        for point, (ok, value, text, seconds) in zip(points, outcomes):
+            self.busy_time += seconds
+            if ok:
+                self._tell(point, value)
+            else:
+                self._fail(point, value, text)
+        if outcomes:
+            spent = sum(o[3] for o in outcomes) / len(outcomes)
+            old = self._seconds_per_point
+            self._seconds_per_point = spent if old is None else 0.7 * old + 0.3 * spent
+
+    def _tell(self, point: Any, value: Any) -> None:
+        try:
+            self.learner.tell(point, value)
+        except (ValueError, TypeError) as exc:  # a value the learner cannot take
+            self._fail(point, exc, "".join(traceback.format_exception(exc)))
+            return
+        if self.log is not None:
+            self.log.append(("tell", point, value))
+        if self._fails:
+            self._fails.pop(point, None)
+            self._tracebacks.pop(point, None)
+
+    def _fail(self, point: Any, exc: BaseException, text: str, *, isolate: bool = False) -> None:
+        count = self._fails.get(point, 0) + 1
+        self._tracebacks[point] = text
+        if count <= self.retries:
+            self._fails[point] = count
+            (self._suspects if isolate else self._retry).append(point)
+            return
+        self._fails.pop(point, None)
+        if self.raise_if_retries_exceeded:
+            if self.error is None:
+                self.error = self._evaluation_error(point, exc, text)
+            self.stop()
+            return
+        self.failed.append(point)
+        failed = len(self.failed)
+        if failed >= MIN_FAILED_TO_GIVE_UP and failed > FAILED_FRACTION * (
+            self.learner.npoints + failed
+        ):
+            self.incomplete = True
+            self.stop()
+
+    def _evaluation_error(self, point: Any, exc: BaseException, text: str) -> EvaluationError:
+        if exc.__cause__ is None and text:
+            exc.__cause__ = RemoteTraceback(text)
+        tries = f" ({self.retries + 1} attempts)" if self.retries else ""
+        msg = (
+            f"An error occurred while evaluating learner.function({point!r}){tries}: "
+            f"{type(exc).__name__}: {exc}. The points finished before it are kept in "
+            "runner.learner; see runner.tracebacks"
+        )
+        error = EvaluationError(msg, point=point, traceback=text)
+        error.__cause__ = exc
+        return error
+
+    def _on_crash(self, points: list[Any], exc: BaseException, generation: int) -> None:
+        """A worker died: replace the pool once, and count a failure for each lost point."""
+        if not self.adapter.recoverable:
+            lost = [*points, *(p for t in self._tasks.values() for p in t.points)]
+            if self.error is None:
+                msg = (
+                    f"a worker process of {self.adapter.describe()} died ({exc}), and the "
+                    f"pool cannot be used any more; the evaluation of {lost!r} was lost. "
+                    "The finished points are kept in runner.learner: resume with a new "
+                    "executor, or with the default one, which replaces dead workers"
+                )
+                self.error = WorkerLostError(msg, points=lost)
+                self.error.__cause__ = exc
+            self.stop()
+            return
+        if generation == self._generation:
+            self._generation += 1
+            self.adapter.recover()
+        text = "".join(traceback.format_exception(exc))
+        for point in points:
+            self._fail(point, exc, text, isolate=True)
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def _check_goal(self) -> None:
+        if self.stopped:
+            return
+        if self.goal(self.learner):
+            self.goal_met = True
+            self.stop()
+
+    def check_exhausted(self) -> None:
+        """Call after ``fill()``: with nothing in flight and nothing to submit, the run ends."""
+        if self.stopped or self._tasks or self._done or self._retry or self._suspects:
+            return
+        if self.ncores() == 0:
+            return  # waiting for workers (a cluster that scales up from zero)
+        self._check_goal()
+        if self.stopped:
+            return
+        if self.failed:
+            self.incomplete = True
+        else:
+            from .simple import exhausted_message
+
+            self.error = LearnerExhaustedError(exhausted_message(self.learner, self.goal))
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def drain(self) -> None:
+        """Submit nothing more; stop once the tasks in flight are back (the first Ctrl-C)."""
+        self.draining = True
+
+    def steps(self, poll: float = 0.5):
+        """The run loop, shared by the drivers. Each value yielded is how long the driver
+        may wait (at most) for ``wake`` before resuming the generator."""
+        self.prepare()
+        while True:
+            self.process()
+            if self.draining and not self._tasks:
+                self.stop()
+            if self.stopped:
+                return
+            if not self.draining:
+                self.fill()
+                if self._done:
+                    continue  # an executor that ran the call at once
+                self.check_exhausted()
+                if self.stopped:
+                    return
+            yield poll
+
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def finish(self, *, keep_results: bool = True) -> list[tuple[Any, list[Any]]]:
+        """End the run: tell the results already in, cancel what has not started, drop
+        pending points from the learner. Returns ``(future, points)`` of the tasks still
+        running (they cannot be stopped); their results are the driver's to handle."""
+        self.stopped = True
+        if keep_results:
+            for future in list(self._tasks):
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    task = self._tasks.pop(future)
+                    self._handle_outcomes(task.points, future.result())
+        running = [f for f in self._tasks if not f.done()]
+        self.adapter.cancel(running)
+        still = [(f, self._tasks[f].points) for f in running if not f.cancelled()]
+        self._tasks.clear()
+        self._done.clear()
+        self.learner.remove_unfinished()
+        if self.goal_met and self.failed and not self.goal(self.learner):
+            self.goal_met = False
+            self.incomplete = True
+        if self._end is None:
+            self._end = time.monotonic()
+            self.end_time = time.time()
+        return still
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        end = self._end if self._end is not None else time.monotonic()
+        return end - self._start
+
+    def overhead(self) -> float:
+        """Percentage of the workers' time not spent in ``learner.function``."""
+        capacity = self.ncores() * self.elapsed()
+        if capacity <= 0:
+            return 0.0
+        return max(0.0, 100.0 * (1.0 - self.busy_time / capacity))
+
+    def pending(self) -> list[tuple[Any, Any]]:
+        return [(f, p) for f, task in self._tasks.items() for p in task.points]
+
+    def to_retry(self) -> list[tuple[Any, int]]:
+        return [(p, self._fails[p]) for p in (*self._retry, *self._suspects) if p in self._fails]
+
+    def tracebacks(self) -> list[tuple[Any, str]]:
+        return list(self._tracebacks.items())
