@@ -124,14 +124,24 @@ class AsyncRunner(BaseRunner):
             for timeout in core.steps(poll=0.5):
                 if self._progress is not None:
                     self._progress.update(self.learner.npoints, self.learner.loss, len(core.failed))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout)
+                if timeout > 0:
+                    # not asyncio.wait_for: on Python 3.11 it swallows a cancel() that
+                    # arrives just as the event is set, and the run would end 'finished'
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(timeout):
+                            await wake.wait()
+                else:  # results are waiting: only let the loop run (cancel, widgets)
+                    await asyncio.sleep(0)
                 wake.clear()
         finally:
-            for future, points in core.finish(keep_results=True):
-                future.add_done_callback(self._late_result_callback(points))
+            self._finish_run()
             self._finish_executor()
         self._raise_if_failed()
+
+    def _finish_run(self) -> None:
+        """End the run (again is harmless); results still running are told when they come."""
+        for future, points in self._core.finish(keep_results=True):
+            future.add_done_callback(self._late_result_callback(points))
 
     def _late_result_callback(self, points: list[Any]) -> Callable[[Any], None]:
         def tell_late(done: Any) -> None:  # any thread: hand over to the loop
@@ -167,6 +177,12 @@ class AsyncRunner(BaseRunner):
     def cancel(self) -> None:
         """Stop the run: returns at once; queued evaluations are cancelled, results of
         running ones are told to the learner when they arrive (see ``late_results``)."""
+        if self.task.done():
+            return
+        if self.ioloop.is_running() and _running_loop() is not self.ioloop:
+            self.ioloop.call_soon_threadsafe(self.cancel)  # another thread: the loop's job
+            return
+        self._finish_run()  # at once: pending_points is empty when cancel() returns
         self.task.cancel()
 
     def block_until_done(self, *, progress: bool | None = None) -> None:
@@ -200,9 +216,11 @@ class AsyncRunner(BaseRunner):
             except (NotImplementedError, RuntimeError):
                 installed = False
         try:
-            self.ioloop.run_until_complete(self.task)
-            if self.saving_task is not None:
-                self.ioloop.run_until_complete(self.saving_task)
+            try:
+                self.ioloop.run_until_complete(self.task)
+            finally:  # the final save, also when the run failed
+                if self.saving_task is not None and self.task.done():
+                    self.ioloop.run_until_complete(self.saving_task)
         finally:
             if installed:
                 self.ioloop.remove_signal_handler(signal.SIGINT)
@@ -257,6 +275,29 @@ class AsyncRunner(BaseRunner):
     def info(self) -> dict[str, Any]:
         """The fields ``live_info`` and ``live_info_terminal`` show, as a dict."""
         return status_fields(self)
+
+    def live_info(self, *, update_interval: float = 0.1) -> Any:
+        """Show the run's status with a cancel button (notebook extra); see
+        :func:`adaptive_nb.notebook.live_info`."""
+        from ..notebook.info import live_info
+
+        return live_info(self, update_interval=update_interval)
+
+    def live_plot(
+        self,
+        *,
+        plotter: Callable[[Any], Any] | None = None,
+        update_interval: float = 2.0,
+        name: str | None = None,
+        normalize: bool = True,
+    ) -> Any:
+        """A plot of the learner that updates while the run goes on (notebook extra); see
+        :func:`adaptive_nb.notebook.live_plot`."""
+        from ..notebook.plot import live_plot
+
+        return live_plot(
+            self, plotter=plotter, update_interval=update_interval, name=name, normalize=normalize
+        )
 
 
 Runner = AsyncRunner
