@@ -16,11 +16,11 @@ Data structures (n told points, k pending points)
 
 ``ask(1)`` pops the top of the heap or splits the widest sub-interval of the best claim,
 ``tell`` replaces one interval by two (plus neighbours, for losses that look at them): both
-are O(log n). Losses divide y by a scale: the range of the finite values rounded down to a
-power of ``_recompute_losses_factor`` (2). The scale, and so every loss, depends only on the
-data, not on the order it arrived in. When the range reaches the next power all losses are
-recomputed, once per doubling, which keeps the amortised cost O(log n) per point. A factor
-of 1 scales by the exact range (recomputing whenever the range grows).
+are O(log n). Losses divide y by the range of the finite values seen when they were
+computed; when the range has grown by ``_recompute_losses_factor`` (2) all losses are
+recomputed, at most once per doubling, which keeps the amortised cost O(log n) per point (a
+factor of 1 recomputes at every growth). The range in use is saved with the data, so a
+loaded learner has the same losses and asks the same points as the one that saved it.
 
 Until both bounds are known the learner asks for the bounds and then halves the widest gaps;
 its loss is infinite.
@@ -157,14 +157,15 @@ class Learner1D(BaseLearner):
         self._heap: list[tuple[float, float, float]] = []
         self._claims: dict[float, list[float]] = {}
         self._claim_of: dict[float, float] = {}
-        self._claim_heap: list[tuple[float, int, float, int]] = []
+        self._claim_heap: list[tuple[float, float, int, int]] = []
         self._claim_version: dict[float, int] = {}
+        self._dirty_claims: set[float] = set()
         self._versions = itertools.count()
         self._stuck: dict[float, tuple[float, float, float]] = {}
         self._vshape: tuple[int, ...] | None = None
         self._ymin: Any = None
         self._ymax: Any = None
-        self._loss_yrange: float | None = None  # the rounded y-range of the current losses
+        self._loss_yrange: float | None = None  # the y-range the current losses were made with
         self._y_scale = 1.0
         self._complete = False
         self._cache: dict[str, Any] = {}
@@ -201,7 +202,7 @@ class Learner1D(BaseLearner):
                 continue
             edges = [a, *cuts, e[2]]
             for p, q in zip(edges, edges[1:]):
-                combined[p, q] = -e[0] * (q - p) / (e[2] - a)
+                combined[p, q] = -e[0] * ((q - p) / (e[2] - a))
         return combined
 
     @property
@@ -239,12 +240,18 @@ class Learner1D(BaseLearner):
             value = float(y)
         else:
             try:
-                array = np.array(y, dtype=float)
+                array = np.asarray(y)
+                if array.dtype.kind not in "biufO":  # text, complex, dates: not numbers
+                    raise TypeError(f"values of dtype {array.dtype}")
+                array = array.astype(float)
             except (TypeError, ValueError) as exc:
                 msg = f"function({x!r}) returned {y!r}, which is not a number or a 1-D array"
                 raise ValueError(msg) from exc
             if array.ndim > 1:
                 msg = f"function({x!r}) returned an array of shape {array.shape}; Learner1D needs 1-D"
+                raise ValueError(msg)
+            if array.size == 0:
+                msg = f"function({x!r}) returned an empty array; Learner1D needs at least one value"
                 raise ValueError(msg)
             value = float(array) if array.ndim == 0 else array
         got = () if isinstance(value, float) else value.shape
@@ -324,6 +331,7 @@ class Learner1D(BaseLearner):
         b = self._intervals[a][2]
         cuts = self._claims.pop(a, None)
         self._claim_version.pop(a, None)
+        self._dirty_claims.discard(a)
         if cuts is not None and len(cuts) > 1 or cuts and cuts[0] != x:
             self._split_claim(a, x, cuts)
         if self.nth_neighbors == 0:
@@ -429,30 +437,31 @@ class Learner1D(BaseLearner):
                 self._ymax = np.fmax(self._ymax, finite)
         if self._loss_yrange is None:
             return False
-        return self._rounded_range() != self._loss_yrange
+        return self._needs_rescale()
 
-    def _rounded_range(self) -> float:
-        """The y-range rounded down to a power of the recompute factor (exact for factor 1)."""
-        yrange = self._yrange()
-        factor = self._recompute_losses_factor
-        if yrange <= 0 or factor <= 1:
-            return yrange
-        if factor == 2:
-            return math.ldexp(0.5, math.frexp(yrange)[1])
-        return float(factor ** math.floor(math.log(yrange, factor)))
+    def _needs_rescale(self) -> bool:
+        """Whether the y-range outgrew the one the losses were computed with."""
+        yrange, used = self._yrange(), self._loss_yrange
+        if used is None:
+            return False
+        if used <= 0:
+            return yrange > 0
+        return yrange > self._recompute_losses_factor * used
 
     def _yrange(self) -> float:
         if self._ymin is None:
             return 0.0
         if isinstance(self._ymin, float):
             return self._ymax - self._ymin
-        spans = self._ymax - self._ymin
+        with np.errstate(over="ignore"):
+            spans = self._ymax - self._ymin
         spans = spans[~np.isnan(spans)]
         return float(spans.max()) if spans.size else 0.0
 
-    def _rebuild(self) -> None:
-        """Recompute every interval and claim from ``data`` and ``pending_points``."""
-        self._loss_yrange = self._rounded_range()
+    def _rebuild(self, loss_yrange: float | None = None) -> None:
+        """Recompute every interval and claim from ``data`` and ``pending_points``, with
+        the current y-range (or ``loss_yrange``, as saved with the data)."""
+        self._loss_yrange = self._yrange() if loss_yrange is None else loss_yrange
         self._y_scale = self._loss_yrange if self._loss_yrange > 0 else 1.0
         xs = list(self._xs)
         if self.loss_per_interval in _VECTORISED_LOSSES and self._vshape == ():
@@ -466,6 +475,7 @@ class Learner1D(BaseLearner):
         self._claim_of = {}
         self._claim_heap = []
         self._claim_version = {}
+        self._dirty_claims = set()
         for p in sorted(self.pending_points):
             a = xs[bisect.bisect_left(xs, p) - 1]
             self._claims.setdefault(a, []).append(p)
@@ -483,7 +493,8 @@ class Learner1D(BaseLearner):
         if self.loss_per_interval is uniform_loss:
             loss = dx
         else:
-            loss = np.hypot(dx, np.diff(y / self._y_scale))
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, at non-finite ends
+                loss = np.hypot(dx, np.diff(y / self._y_scale))
         finite = np.isfinite(y)
         bad = ~(finite[:-1] & finite[1:])
         loss[bad] = dx[bad]
@@ -516,7 +527,8 @@ class Learner1D(BaseLearner):
             self._push_claim(a)
         else:
             del self._claims[a]
-            del self._claim_version[a]
+            self._claim_version.pop(a, None)
+            self._dirty_claims.discard(a)
             heapq.heappush(self._heap, self._intervals[a])
 
     def remove_unfinished(self) -> None:
@@ -528,6 +540,7 @@ class Learner1D(BaseLearner):
         self._claim_of.clear()
         self._claim_heap.clear()
         self._claim_version.clear()
+        self._dirty_claims.clear()
 
     # -- ask ------------------------------------------------------------------------------
 
@@ -602,16 +615,28 @@ class Learner1D(BaseLearner):
         """The claimed sub-interval with the largest loss that can still be halved.
 
         Returns ``(loss, a, i)``: the i-th sub-interval of the claim on interval a.
+        Claims changed since the last call are (re)entered in the claim heap first.
         """
-        heap, versions = self._claim_heap, self._claim_version
+        heap, versions, claims = self._claim_heap, self._claim_version, self._claims
+        for a in self._dirty_claims:
+            if a in claims:
+                self._enter_claim(a)
+        self._dirty_claims.clear()
+        if len(heap) > 2 * len(claims) + 32:  # drop the entries of changed or gone claims
+            heap[:] = [e for e in heap if versions.get(e[1]) == e[2]]
+            heapq.heapify(heap)
         while heap:
-            neg_loss, version, a, i = heap[0]
+            neg_loss, a, version, i = heap[0]
             if versions.get(a) == version:
                 return -neg_loss, a, i
             heapq.heappop(heap)
         return None
 
     def _push_claim(self, a: float) -> None:
+        """Note that the claim on interval a changed (it is re-entered when next needed)."""
+        self._dirty_claims.add(a)
+
+    def _enter_claim(self, a: float) -> None:
         """(Re)enter the claim on interval a in the claim heap, by its widest sub-interval."""
         neg_loss, _, b = self._intervals[a]
         cuts = self._claims[a]
@@ -625,7 +650,9 @@ class Learner1D(BaseLearner):
         self._claim_version[a] = version
         if where >= 0:
             loss = -neg_loss * (widest / (b - a)) if neg_loss else 0.0
-            heapq.heappush(self._claim_heap, (-loss, version, a, where))
+            # ties go to the leftmost interval (as in the heap of unclaimed intervals), never
+            # to the oldest entry: the choice must not depend on the history of the claims
+            heapq.heappush(self._claim_heap, (-loss, a, version, where))
 
     def _ask_until_bounds_known(self, n: int) -> tuple[list[float], list[float]]:
         """Before both bounds are known: the missing bounds, then halve the widest gaps."""
@@ -668,7 +695,8 @@ class Learner1D(BaseLearner):
                 elif neg_loss:
                     edges = [a, *cuts, b]
                     widest = max(q - p for p, q in zip(edges, edges[1:]))
-                    value = max(value, -neg_loss * widest / (b - a))
+                    # the share first: a share <= 1 never rounds the piece above the whole
+                    value = max(value, -neg_loss * (widest / (b - a)))
         self._cache["loss"] = value
         return value
 
@@ -685,6 +713,13 @@ class Learner1D(BaseLearner):
     def _get_data(self) -> dict[float, Any]:
         return dict(self.data)
 
+    def copy_from(self, other: BaseLearner) -> None:
+        """Add all the data of ``other``; an empty learner then has the same losses too."""
+        was_empty = not self.data
+        super().copy_from(other)
+        if was_empty and other._loss_yrange is not None:
+            self._restore_loss_yrange(other._loss_yrange)
+
     def _set_data(self, data: dict[float, Any]) -> None:
         if not isinstance(data, dict):
             msg = f"Learner1D data is a dict {{x: y}}, got {type(data).__name__}"
@@ -694,7 +729,8 @@ class Learner1D(BaseLearner):
     def _to_arrays(self) -> dict[str, np.ndarray]:
         table = self.to_numpy()
         y = table[:, 1] if self._vshape in (None, ()) else table[:, 1:]
-        return {"x": table[:, 0], "y": y}
+        scale = np.array([self._loss_yrange if self._loss_yrange is not None else np.nan])
+        return {"x": table[:, 0], "y": y, "loss_yrange": scale}
 
     def _from_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         x, y = arrays.get("x"), arrays.get("y")
@@ -703,7 +739,21 @@ class Learner1D(BaseLearner):
             msg = f"expected arrays x (n,) and y (n,) or (n, k), got {shapes}"
             raise ValueError(msg)
         ys = y.tolist() if y.ndim == 1 else list(y)
+        was_empty = not self.data
         self.tell_many(x.tolist(), ys)
+        saved = arrays.get("loss_yrange")
+        if was_empty and saved is not None and saved.shape == (1,):
+            self._restore_loss_yrange(float(saved[0]))
+
+    def _restore_loss_yrange(self, saved: float) -> None:
+        """Use the y-range the saving learner's losses were made with, when it is still
+        valid for this data, so that the loaded learner asks exactly the same points."""
+        if not self._complete or saved == self._loss_yrange or not saved <= self._yrange():
+            return
+        if saved > 0 or self._yrange() == 0:
+            self._rebuild(saved)
+            if self._needs_rescale():  # not valid for this data after all
+                self._rebuild()
 
     def to_dataframe(
         self,
@@ -753,6 +803,7 @@ class Learner1D(BaseLearner):
             "bounds": self.bounds,
             "data": self._get_data(),
             "pending_points": sorted(self.pending_points),
+            "loss_yrange": self._loss_yrange,
             "recompute_losses_factor": self._recompute_losses_factor,
         }
 
@@ -766,6 +817,8 @@ class Learner1D(BaseLearner):
         )
         self._recompute_losses_factor = state["recompute_losses_factor"]
         self._set_data(state["data"])
+        if state.get("loss_yrange") is not None:
+            self._restore_loss_yrange(state["loss_yrange"])
         for x in state["pending_points"]:
             self.tell_pending(x)
 
@@ -799,5 +852,7 @@ class Learner1D(BaseLearner):
             assert all(a < p < b for p in cuts), f"claim on ({a}, {b}) holds a point outside it"
             assert all(self._claim_of[p] == a for p in cuts)
         assert len(self._claim_of) == len(self.pending_points)
-        assert set(self._claim_version) == set(self._claims), "claim heap out of step"
-        assert self._loss_yrange == self._rounded_range(), "losses use an outdated y-scale"
+        assert set(self._claim_version) <= set(self._claims), "claim heap out of step"
+        assert set(self._claims) <= set(self._claim_version) | self._dirty_claims
+        assert not self._needs_rescale(), "losses use an outdated y-scale"
+        assert self._loss_yrange <= self._yrange(), "the y-scale is larger than the range"
