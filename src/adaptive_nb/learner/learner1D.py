@@ -2,11 +2,14 @@
 
 Data structures (n told points, k pending points)
 --------------------------------------------------
-``data``          dict x -> y: the told points.
-``_xs``           SortedList of the told x: finds the interval that holds a new x.
-``_intervals``    dict a -> entry ``(-loss, a, b)`` for each pair of neighbouring told points.
+``_node``         dict x -> entry ``(-loss, x, b, y)`` for each told point x: its value y, and
+                  the interval (x, b) to its right neighbour b with that interval's loss
+                  (``(None, x, None, y)`` for the last point, or before the bounds are known).
                   The entry tuple is also the heap entry, so an entry in ``_heap`` is current
-                  exactly when ``_intervals[a] is entry`` (stale ones are dropped lazily).
+                  exactly when ``_node[x] is entry`` (stale ones are dropped lazily). One dict
+                  for points and intervals keeps the memory near 210 bytes per point.
+``data``          a read-only mapping view x -> y of ``_node`` (what users see).
+``_xs``           SortedList of the told x: finds the interval that holds a new x.
 ``_heap``         min-heap of entries: the interval with the largest loss is on top.
 ``_claims``       dict a -> sorted list of the pending points inside the interval (a, b).
                   A claimed interval is taken out of the heap; its pending points cut it into
@@ -33,7 +36,7 @@ import heapq
 import itertools
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -97,6 +100,37 @@ def check_bounds(bounds: Any) -> tuple[float, float]:
     return lower, upper
 
 
+class DataView(Mapping):
+    """``learner.data``: the told points as a read-only mapping ``{x: y}``.
+
+    It behaves like the dict adaptive has there (lookups, iteration in the order the points
+    were told, ``items()``, comparison with dicts; ``dict(learner.data)`` makes a copy).
+    """
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: dict[float, tuple]) -> None:
+        self._node = node
+
+    def __getitem__(self, x: float) -> Any:
+        return self._node[x][3]
+
+    def __contains__(self, x: object) -> bool:
+        return x in self._node
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._node)
+
+    def __reversed__(self) -> Iterator[float]:
+        return reversed(self._node)
+
+    def __len__(self) -> int:
+        return len(self._node)
+
+    def __repr__(self) -> str:
+        return repr({x: e[3] for x, e in self._node.items()})
+
+
 def _is_finite(y: Any) -> bool:
     if isinstance(y, float):
         return math.isfinite(y)
@@ -150,18 +184,18 @@ class Learner1D(BaseLearner):
         self._clear()
 
     def _clear(self) -> None:
-        self.data: dict[float, Any] = {}
+        self._node: dict[float, tuple[Any, float, Any, Any]] = {}
+        self._data_view = DataView(self._node)
         self.pending_points: set[float] = set()
         self._xs = SortedList()
-        self._intervals: dict[float, tuple[float, float, float]] = {}
-        self._heap: list[tuple[float, float, float]] = []
+        self._heap: list[tuple[Any, float, Any, Any]] = []
         self._claims: dict[float, list[float]] = {}
         self._claim_of: dict[float, float] = {}
         self._claim_heap: list[tuple[float, float, int, int]] = []
         self._claim_version: dict[float, int] = {}
         self._dirty_claims: set[float] = set()
         self._versions = itertools.count()
-        self._stuck: dict[float, tuple[float, float, float]] = {}
+        self._stuck: dict[float, tuple[Any, float, Any, Any]] = {}
         self._vshape: tuple[int, ...] | None = None
         self._ymin: Any = None
         self._ymax: Any = None
@@ -177,9 +211,14 @@ class Learner1D(BaseLearner):
     # -- properties -----------------------------------------------------------------------
 
     @property
+    def data(self) -> DataView:
+        """The told points, ``{x: y}`` (a read-only mapping; ``dict(learner.data)`` copies)."""
+        return self._data_view
+
+    @property
     def npoints(self) -> int:
         """The number of points told."""
-        return len(self.data)
+        return len(self._node)
 
     @property
     def vdim(self) -> int:
@@ -189,13 +228,15 @@ class Learner1D(BaseLearner):
     @property
     def losses(self) -> dict[tuple[float, float], float]:
         """The loss of each interval between neighbouring told points."""
-        return {(a, e[2]): -e[0] for a, e in self._intervals.items()}
+        return {(a, e[2]): -e[0] for a, e in self._node.items() if e[2] is not None}
 
     @property
     def losses_combined(self) -> dict[tuple[float, float], float]:
         """The loss of each interval between neighbouring told or pending points."""
         combined = {}
-        for a, e in self._intervals.items():
+        for a, e in self._node.items():
+            if e[2] is None:
+                continue
             cuts = self._claims.get(a)
             if not cuts:
                 combined[a, e[2]] = -e[0]
@@ -268,7 +309,7 @@ class Learner1D(BaseLearner):
     def tell(self, x: Any, y: Any) -> None:
         """Record ``function(x) == y``; ignored when x is already known."""
         x = self._check_x(x)
-        if x in self.data:
+        if x in self._node:
             return
         self._insert(x, self._check_y(x, y, self._vshape))
 
@@ -286,7 +327,7 @@ class Learner1D(BaseLearner):
         new: dict[float, Any] = {}
         for x, y in zip(xs, ys):
             x = self._check_x(x)
-            if x in self.data or x in new:
+            if x in self._node or x in new:
                 continue
             value = self._check_y(x, y, shape)
             shape = () if isinstance(value, float) else value.shape
@@ -297,20 +338,20 @@ class Learner1D(BaseLearner):
             for x, value in new.items():
                 self._insert(x, value)
             return
-        self.data.update(new)
+        self._node.update({x: (None, x, None, y) for x, y in new.items()})
         for x in new:
             self.pending_points.discard(x)
         self._xs.update(new)
         self._vshape = shape
         for value in new.values():
             self._update_range(value)
-        self._complete = self.bounds[0] in self.data and self.bounds[1] in self.data
+        self._complete = self.bounds[0] in self._node and self.bounds[1] in self._node
         if self._complete:
             self._rebuild()
 
     def _insert(self, x: float, y: Any) -> None:
         """Add one checked point, updating the intervals around it."""
-        self.data[x] = y
+        self._node[x] = (None, x, None, y)
         self.pending_points.discard(x)
         a = self._claim_of.pop(x, None)
         self._xs.add(x)
@@ -318,7 +359,7 @@ class Learner1D(BaseLearner):
             self._vshape = () if type(y) is float else y.shape
         grown = self._update_range(y)
         if not self._complete:
-            if self.bounds[0] in self.data and self.bounds[1] in self.data:
+            if self.bounds[0] in self._node and self.bounds[1] in self._node:
                 self._complete = True
                 self._rebuild()
             return
@@ -328,7 +369,7 @@ class Learner1D(BaseLearner):
         if a is None:
             xs = self._xs
             a = xs[xs.bisect_left(x) - 1]
-        b = self._intervals[a][2]
+        b = self._node[a][2]
         cuts = self._claims.pop(a, None)
         self._claim_version.pop(a, None)
         self._dirty_claims.discard(a)
@@ -366,9 +407,9 @@ class Learner1D(BaseLearner):
         for p in range(first, last + 1):
             self._store(self._entry(window, p - start))
 
-    def _store(self, entry: tuple[float, float, float]) -> None:
+    def _store(self, entry: tuple[Any, float, Any, Any]) -> None:
         a = entry[1]
-        self._intervals[a] = entry
+        self._node[a] = entry
         if self._stuck:
             self._stuck.pop(a, None)
         if a in self._claims:
@@ -376,23 +417,23 @@ class Learner1D(BaseLearner):
         else:
             heapq.heappush(self._heap, entry)
 
-    def _entry(self, window: Sequence[float], q: int) -> tuple[float, float, float]:
+    def _entry(self, window: Sequence[float], q: int) -> tuple[Any, float, Any, Any]:
         """The heap entry of the interval ``window[q], window[q+1]``.
 
         ``window`` holds ``nth_neighbors`` told points on each side of the interval, or fewer
         where it reaches an end of the domain.
         """
         a, b = window[q], window[q + 1]
-        data = self.data
+        node = self._node
         sx, sy = self._x_scale, self._y_scale
-        ya, yb = data[a], data[b]
+        ya, yb = node[a][3], node[b][3]
         if type(ya) is float:
             if ya - ya != 0.0 or yb - yb != 0.0:  # inf or NaN at an end
-                return (-(b / sx - a / sx), a, b)
+                return (-(b / sx - a / sx), a, b, ya)
             if self.loss_per_interval is default_loss:  # inlined: the same arithmetic
-                return (-math.hypot(b / sx - a / sx, yb / sy - ya / sy), a, b)
+                return (-math.hypot(b / sx - a / sx, yb / sy - ya / sy), a, b, ya)
         elif not (_is_finite(ya) and _is_finite(yb)):
-            return (-(b / sx - a / sx), a, b)
+            return (-(b / sx - a / sx), a, b, ya)
         n = self.nth_neighbors
         if n == 0:
             loss = self.loss_per_interval((a / sx, b / sx), (ya / sy, yb / sy))
@@ -402,7 +443,7 @@ class Learner1D(BaseLearner):
             for k in range(q - n, q + n + 2):
                 if 0 <= k < len(window):
                     xk = window[k]
-                    yk = data[xk]
+                    yk = node[xk][3]
                     if _is_finite(yk):
                         px.append(xk / sx)
                         py.append(yk / sy)
@@ -413,7 +454,7 @@ class Learner1D(BaseLearner):
         loss = float(loss)
         if loss != loss:  # NaN: fall back to the width
             loss = b / sx - a / sx
-        return (-loss, a, b)
+        return (-loss, a, b, ya)
 
     def _update_range(self, y: Any) -> bool:
         """Fold y into the finite min/max; return True when all losses need recomputing."""
@@ -469,7 +510,11 @@ class Learner1D(BaseLearner):
         else:
             last = len(xs) - 1
             entries = [self._entry(xs, q) for q in range(last)]
-        self._intervals = {e[1]: e for e in entries}
+        node = self._node
+        for entry in entries:  # in place: the dict keeps the order points were told in
+            node[entry[1]] = entry
+        if xs:
+            node[xs[-1]] = (None, xs[-1], None, node[xs[-1]][3])
         self._stuck = {}
         self._claims = {}
         self._claim_of = {}
@@ -485,10 +530,11 @@ class Learner1D(BaseLearner):
         self._heap = [e for e in entries if e[1] not in self._claims]
         heapq.heapify(self._heap)
 
-    def _entries_vectorised(self, xs: list[float]) -> list[tuple[float, float, float]]:
+    def _entries_vectorised(self, xs: list[float]) -> list[tuple[Any, float, Any, Any]]:
         """All entries at once for the built-in losses on scalar data (same values as _entry)."""
         x = np.array(xs)
-        y = np.array([self.data[v] for v in xs])
+        values = [self._node[v][3] for v in xs]
+        y = np.array(values)
         dx = np.diff(x / self._x_scale)
         if self.loss_per_interval is uniform_loss:
             loss = dx
@@ -499,14 +545,14 @@ class Learner1D(BaseLearner):
         bad = ~(finite[:-1] & finite[1:])
         loss[bad] = dx[bad]
         loss[np.isnan(loss)] = dx[np.isnan(loss)]
-        return list(zip((-loss).tolist(), xs[:-1], xs[1:]))
+        return list(zip((-loss).tolist(), xs[:-1], xs[1:], values))
 
     # -- pending points -------------------------------------------------------------------
 
     def tell_pending(self, x: Any) -> None:
         """Mark x as being evaluated; ignored when x is already known."""
         x = self._check_x(x)
-        if x in self.data or x in self.pending_points:
+        if x in self._node or x in self.pending_points:
             return
         self.pending_points.add(x)
         if self._complete:
@@ -529,13 +575,13 @@ class Learner1D(BaseLearner):
             del self._claims[a]
             self._claim_version.pop(a, None)
             self._dirty_claims.discard(a)
-            heapq.heappush(self._heap, self._intervals[a])
+            heapq.heappush(self._heap, self._node[a])
 
     def remove_unfinished(self) -> None:
         """Forget every pending point."""
         self.pending_points.clear()
         for a in self._claims:
-            heapq.heappush(self._heap, self._intervals[a])
+            heapq.heappush(self._heap, self._node[a])
         self._claims.clear()
         self._claim_of.clear()
         self._claim_heap.clear()
@@ -579,7 +625,7 @@ class Learner1D(BaseLearner):
             if top is None and best is None:
                 return None, 0.0
             if best is None or (top is not None and -top[0] >= best[0]):
-                neg_loss, a, b = top
+                neg_loss, a, b, _ = top
                 heapq.heappop(self._heap)
                 x = 0.5 * a + 0.5 * b
                 if not a < x < b:  # too narrow to split in floating point
@@ -593,7 +639,7 @@ class Learner1D(BaseLearner):
                 gain, a, i = best
                 cuts = self._claims[a]
                 p = a if i == 0 else cuts[i - 1]
-                q = self._intervals[a][2] if i == len(cuts) else cuts[i]
+                q = self._node[a][2] if i == len(cuts) else cuts[i]
                 x = 0.5 * p + 0.5 * q
                 cuts.insert(i, x)
                 self._claim_of[x] = a
@@ -602,7 +648,7 @@ class Learner1D(BaseLearner):
             return x, gain
 
     def _top_unclaimed(self) -> tuple[float, float, float] | None:
-        heap, intervals, claims = self._heap, self._intervals, self._claims
+        heap, intervals, claims = self._heap, self._node, self._claims
         while heap:
             entry = heap[0]
             a = entry[1]
@@ -638,7 +684,7 @@ class Learner1D(BaseLearner):
 
     def _enter_claim(self, a: float) -> None:
         """(Re)enter the claim on interval a in the claim heap, by its widest sub-interval."""
-        neg_loss, _, b = self._intervals[a]
+        neg_loss, _, b, _ = self._node[a]
         cuts = self._claims[a]
         widest, where = 0.0, -1
         p = a
@@ -658,7 +704,7 @@ class Learner1D(BaseLearner):
         """Before both bounds are known: the missing bounds, then halve the widest gaps."""
         points: list[float] = []
         for bound in self.bounds:
-            if len(points) < n and bound not in self.data and bound not in self.pending_points:
+            if len(points) < n and bound not in self._node and bound not in self.pending_points:
                 points.append(bound)
         edges = sorted({*self._xs, *self.pending_points, *self.bounds})
         gaps = [(-(q - p), p, q) for p, q in zip(edges, edges[1:])]
@@ -686,10 +732,10 @@ class Learner1D(BaseLearner):
             top = self._top_unclaimed()
             value = -top[0] if top is not None else 0.0
             for a, e in self._stuck.items():
-                if self._intervals.get(a) is e:
+                if self._node.get(a) is e:
                     value = max(value, -e[0])
             for a, cuts in self._claims.items():
-                neg_loss, _, b = self._intervals[a]
+                neg_loss, _, b, _ = self._node[a]
                 if real:
                     value = max(value, -neg_loss)
                 elif neg_loss:
@@ -707,15 +753,15 @@ class Learner1D(BaseLearner):
         xs = list(self._xs)
         if not xs:
             return np.empty((0, 1 + self.vdim))
-        ys = np.array([self.data[x] for x in xs], dtype=float).reshape(len(xs), -1)
+        ys = np.array([self._node[x][3] for x in xs], dtype=float).reshape(len(xs), -1)
         return np.column_stack([np.array(xs), ys])
 
     def _get_data(self) -> dict[float, Any]:
-        return dict(self.data)
+        return {x: entry[3] for x, entry in self._node.items()}
 
     def copy_from(self, other: BaseLearner) -> None:
         """Add all the data of ``other``; an empty learner then has the same losses too."""
-        was_empty = not self.data
+        was_empty = not self._node
         super().copy_from(other)
         if was_empty and other._loss_yrange is not None:
             self._restore_loss_yrange(other._loss_yrange)
@@ -739,7 +785,7 @@ class Learner1D(BaseLearner):
             msg = f"expected arrays x (n,) and y (n,) or (n, k), got {shapes}"
             raise ValueError(msg)
         ys = y.tolist() if y.ndim == 1 else list(y)
-        was_empty = not self.data
+        was_empty = not self._node
         self.tell_many(x.tolist(), ys)
         saved = arrays.get("loss_yrange")
         if was_empty and saved is not None and saved.shape == (1,):
@@ -766,7 +812,7 @@ class Learner1D(BaseLearner):
         from ..dataframes import learner_frame
 
         xs = list(self._xs)
-        columns = {x_name: xs, y_name: [self.data[x] for x in xs]}
+        columns = {x_name: xs, y_name: [self._node[x][3] for x in xs]}
         return learner_frame(
             self, columns, [x_name], y_name, with_default_function_args, function_prefix
         )
@@ -825,18 +871,21 @@ class Learner1D(BaseLearner):
     def _check(self) -> None:
         """Assert every internal invariant; the tests call this after each step."""
         xs = list(self._xs)
-        assert xs == sorted(self.data), "_xs differs from data"
-        assert not (self.pending_points & self.data.keys()), "a point is both told and pending"
+        node = self._node
+        assert xs == sorted(node), "_xs differs from data"
+        assert all(e[1] == x for x, e in node.items()), "an entry is filed under another x"
+        assert not (self.pending_points & node.keys()), "a point is both told and pending"
         lower, upper = self.bounds
         assert all(lower <= x <= upper for x in self.pending_points)
-        assert self._complete == (lower in self.data and upper in self.data)
+        assert self._complete == (lower in node and upper in node)
+        intervals = {x for x, e in node.items() if e[2] is not None}
         if not self._complete:
-            assert not self._intervals and not self._claims and not self._claim_of
+            assert not intervals and not self._claims and not self._claim_of
             return
-        assert set(self._intervals) == set(xs[:-1]), "intervals do not match the points"
+        assert intervals == set(xs[:-1]), "intervals do not match the points"
         in_heap = {id(e) for e in self._heap}
         for i, (a, b) in enumerate(zip(xs, xs[1:])):
-            entry = self._intervals[a]
+            entry = node[a]
             assert entry[2] == b, f"interval at {a} ends at {entry[2]}, not at {b}"
             fresh = self._entry(xs, i)
             assert math.isclose(fresh[0], entry[0], rel_tol=1e-9, abs_tol=1e-12) or (
@@ -847,7 +896,7 @@ class Learner1D(BaseLearner):
         claimed = [p for cuts in self._claims.values() for p in cuts]
         assert sorted(claimed) == sorted(self.pending_points), "claims differ from pending points"
         for a, cuts in self._claims.items():
-            b = self._intervals[a][2]
+            b = node[a][2]
             assert cuts == sorted(cuts) and cuts, f"claim on {a} is empty or unsorted"
             assert all(a < p < b for p in cuts), f"claim on ({a}, {b}) holds a point outside it"
             assert all(self._claim_of[p] == a for p in cuts)

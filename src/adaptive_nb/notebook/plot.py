@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,25 @@ NEWEST = 10  # how many of the newest points are marked
 active_plotting_tasks: dict[str, asyncio.Task] = {}
 
 
-def _newest_rows(data: dict, count: int) -> np.ndarray:
-    """The last ``count`` (x, y) pairs told, in the order they came (dicts keep it)."""
-    rows = list(itertools.islice(reversed(data.items()), count))[::-1]
+def holoviews_with_bokeh() -> Any:
+    """holoviews, with its bokeh plotting backend loaded (``notebook_extension()`` does that
+    in a notebook; outside one, options like ``framewise`` need it too)."""
+    hv = import_optional("holoviews", purpose="live plots")
+    if not hv.Store.renderers:
+        hv.renderer("bokeh")  # registers the backend and its options; displays nothing
+    return hv
+
+
+def _newest_rows(data: Mapping, count: int) -> np.ndarray:
+    """The last ``count`` points told, in the order they came (``learner.data`` keeps it),
+    as (x, y) rows; a vector value gives one row per component (all drawn alike)."""
+    if count <= 0:
+        return np.zeros((0, 2))
+    try:
+        xs = list(itertools.islice(reversed(data), count))[::-1]  # type: ignore[call-overload]
+    except TypeError:  # a mapping that cannot be reversed
+        xs = list(data)[-count:]
+    rows = [(x, float(v)) for x in xs for v in np.ravel(data[x])]
     return np.array(rows, dtype=float).reshape(-1, 2)
 
 
@@ -54,13 +70,14 @@ class LivePlot:
         if not update_interval > 0:
             msg = f"update_interval must be a positive number of seconds, got {update_interval!r}"
             raise ValueError(msg)
-        self.hv = import_optional("holoviews", purpose="live_plot")
+        self.hv = holoviews_with_bokeh()
         widgets = import_optional("ipywidgets", purpose="live_plot")
         self.runner = runner
         self.learner = runner.learner
         self.update_interval = float(update_interval)
         self.frames = 0
-        self._seen = -1
+        # the first frame (drawn when the plot is shown) already has the points told so far
+        self._seen = self.learner.npoints
         if _streams_incrementally(self.learner, plotter):
             self.dmap = self._incremental_dmap()
             self._send = self._send_new_points
@@ -73,6 +90,8 @@ class LivePlot:
         if name in active_plotting_tasks:
             active_plotting_tasks[name].cancel()
         self.task = runner.ioloop.create_task(self._update())
+        # a callback, not a `finally`: a task cancelled before it ever ran skips its body
+        self.task.add_done_callback(self._stopped)
         if name is not None:
             active_plotting_tasks[name] = self.task
 
@@ -80,8 +99,11 @@ class LivePlot:
         hv = self.hv
         lower, upper = self.learner.bounds
         margin = 0.05 * (upper - lower)
-        self._buffer = hv.streams.Buffer(np.zeros((0, 2)), length=2**62, index=False)
-        self._newest = hv.streams.Pipe(data=np.zeros((0, 2)))
+        data = self.learner.data
+        self._buffer = hv.streams.Buffer(
+            _newest_rows(data, len(data)), length=2**62, index=False
+        )
+        self._newest = hv.streams.Pipe(data=_newest_rows(data, NEWEST))
         points = hv.DynamicMap(
             lambda data: hv.Scatter(data, "x", "y").redim.range(x=(lower - margin, upper + margin)),
             streams=[self._buffer],
@@ -94,7 +116,18 @@ class LivePlot:
 
     def _redrawn_dmap(self, plotter: Callable[[Any], Any] | None, normalize: bool) -> Any:
         hv = self.hv
-        draw = plotter if plotter is not None else (lambda learner: learner.plot())
+        if plotter is not None:
+            draw = plotter
+        else:  # the learner's own plot, with its newest points marked when it has `data`
+
+            def draw(learner: Any) -> Any:
+                plot = learner.plot()
+                data = getattr(learner, "data", None)
+                if not isinstance(data, Mapping) or not data:
+                    return plot
+                newest = hv.Scatter(_newest_rows(data, NEWEST), "x", "y", label="newest")
+                return plot * newest.opts(color="red", size=7)
+
         tick = hv.streams.Stream.define("Tick", frame=0)()
         self._tick = tick
         dmap = hv.DynamicMap(lambda frame: draw(self.learner), streams=[tick])
@@ -103,11 +136,15 @@ class LivePlot:
         return dmap
 
     def _send_new_points(self) -> None:
+        """Only the points told since the last frame (bokeh appends them)."""
         data = self.learner.data
-        new = len(data) - max(self._seen, 0)
+        new = len(data) - self._seen
+        if new < 0:  # the learner lost points (reloaded, or new data): start over
+            self._buffer.clear()
+            new = len(data)
         if new > 0:
             self._buffer.send(_newest_rows(data, new))
-            self._newest.send(_newest_rows(data, min(NEWEST, len(data))))
+        self._newest.send(_newest_rows(data, NEWEST))
 
     def _redraw(self) -> None:
         self._tick.event(frame=self.frames + 1)
@@ -124,15 +161,15 @@ class LivePlot:
 
     async def _update(self) -> None:
         task = self.runner.task
-        try:
-            while not task.done():
-                self.update()
-                await asyncio.wait([task], timeout=self.update_interval)
+        while not task.done():
             self.update()
-        finally:
-            self.button.layout.display = "none"
-            if self.name is not None and active_plotting_tasks.get(self.name) is self.task:
-                del active_plotting_tasks[self.name]
+            await asyncio.wait([task], timeout=self.update_interval)
+        self.update()
+
+    def _stopped(self, task: asyncio.Task) -> None:
+        self.button.layout.display = "none"
+        if self.name is not None and active_plotting_tasks.get(self.name) is task:
+            del active_plotting_tasks[self.name]
 
     def cancel(self) -> None:
         """Stop updating the plot (the runner goes on)."""
