@@ -2,6 +2,6 @@
 # Every test: sets up .venv with all test dependencies, then runs pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/setup-env.sh" "notebook,pandas,progress,test,bench"
+bash "$ROOT/scripts/setup-env.sh" "notebook,dask,ipyparallel,mpi,pandas,progress,test,bench"
 cd "$ROOT"
 exec "$ROOT/.venv/bin/python" -m pytest "$@"

@@ -160,7 +160,7 @@ def test_round_trip(tmp_path, monkeypatch, vector, compress, path_kind):
     with np.load(folder / NAME, allow_pickle=False) as archive:
         header = json.loads(archive["__header__"].tobytes().decode())
         assert np.array_equal(archive["x"], learner.to_numpy()[:, 0])
-    assert header == good_header(members=["loss_yrange", "x", "y"])
+    assert header == good_header(members=["loss_yrange", "losses", "x", "y"])
     with zipfile.ZipFile(folder / NAME) as archive:
         kinds = {info.compress_type for info in archive.infolist()}
     assert kinds == {zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED}
@@ -549,8 +549,8 @@ def test_header_lists_the_members_and_a_missing_member_is_corrupt(target):
     learner = make_learner(20)
     before = snapshot(learner)
     # a damaged zip directory can hide members; the header's list of members catches that
-    write_npz(target, good_header(members=["loss_yrange", "x", "y"]), {"x": arrays["x"]})
-    with pytest.raises(CorruptFileError, match=r"header lists the arrays \['loss_yrange', 'x', 'y'\] but it"):
+    write_npz(target, good_header(members=["loss_yrange", "losses", "x", "y"]), {"x": arrays["x"]})
+    with pytest.raises(CorruptFileError, match=r"header lists the arrays \['loss_yrange', 'losses', 'x', 'y'\] but it"):
         learner.load(target)
     write_npz(target, good_header(members="x y"), arrays)
     with pytest.raises(CorruptFileError, match="'members' is not a list of names"):

@@ -10,7 +10,7 @@ died (``recover``). Adapters are chosen by type, recognising optional libraries 
 ========================  ===================================  ==========================
 executor                  ncores                               after a worker dies
 ========================  ===================================  ==========================
-None (default)            loky's reusable executor, all CPUs   a fresh reusable executor
+None (default)            adaptive_nb's loky pool, all CPUs    a fresh pool
 loky reusable executor    its worker count                     a fresh reusable executor
 ProcessPoolExecutor       ``max_workers``                      an error naming lost points
 ThreadPoolExecutor        ``max_workers``                      (threads do not die)
@@ -88,19 +88,38 @@ def _cpu_count() -> int:
     return max(loky.cpu_count(), 1)
 
 
+_default_pools: dict[int, Any] = {}  # worker count -> pool
+_default_lock = threading.Lock()
+
+
 def default_executor(max_workers: int | None = None) -> cf.Executor:
-    """loky's reusable process pool (shared, never shut down by a runner).
+    """adaptive_nb's own loky process pool (shared, never shut down by a runner).
 
     Its workers end within a second of the parent process dying. Functions are sent by
-    value with cloudpickle, so lambdas and functions defined in a notebook work.
+    value with cloudpickle, so lambdas and functions defined in a notebook work. It is not
+    loky's global ``get_reusable_executor()``: a call of that with other arguments (such as
+    ``get_reusable_executor()`` in a notebook cell) shuts the global pool down, and every
+    run using it would fail. A pool broken by a dead worker is replaced on the next call.
     """
-    from loky import get_reusable_executor
+    from loky import ProcessPoolExecutor
 
-    return get_reusable_executor(
-        max_workers=max_workers or _cpu_count(),
-        initializer=_watch_parent,
-        initargs=(os.getpid(),),
-    )
+    workers = max_workers or _cpu_count()
+    with _default_lock:
+        pool = _default_pools.get(workers)
+        # loky has no public test for a broken or shut-down pool
+        if pool is None or pool._flags.broken or pool._flags.shutdown:
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                timeout=10,  # idle workers exit (as in loky's reusable pool); respawned on use
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
+            _default_pools[workers] = pool
+    return pool
+
+
+def _is_default_pool(executor: Any) -> bool:
+    return any(executor is pool for pool in _default_pools.values())
 
 
 class ExecutorAdapter:
@@ -187,7 +206,8 @@ class _LokyAdapter(ExecutorAdapter):
             self.executor = get_reusable_executor(max_workers=self._workers)
 
     def shutdown(self) -> None:
-        self.executor.shutdown(wait=True)
+        if not self.ours:  # the default pool is shared by every runner: never shut down
+            self.executor.shutdown(wait=True)
 
 
 class _DaskAdapter(ExecutorAdapter):
@@ -209,9 +229,22 @@ class _DaskAdapter(ExecutorAdapter):
 
 
 class _IpyparallelAdapter(ExecutorAdapter):
+    # ipyparallel's own serialisation rebuilds a notebook function in the engine's
+    # namespace, where its globals (``math``, ``np``, constants) are missing: NameError.
+    # cloudpickle sends them along, as for the process pools.
+    pickles = True
+
     def __init__(self, executor: Any) -> None:
+        import ipyparallel
+
+        view = executor.view
+        if not isinstance(view, ipyparallel.LoadBalancedView):
+            # a DirectView runs each call on every one of its engines (and returns a list);
+            # spread the calls over the same engines instead
+            view = view.client.load_balanced_view(targets=view.targets)
+            executor = view.executor
         super().__init__(executor)
-        self.view = executor.view
+        self.view = view
 
     def ncores(self) -> int:
         return len(self.view)
@@ -244,7 +277,7 @@ def adapt_executor(executor: Any) -> ExecutorAdapter:
     if ipyparallel is not None:
         if isinstance(executor, ipyparallel.Client):
             return _IpyparallelAdapter(executor.executor())
-        if isinstance(executor, ipyparallel.View):
+        if isinstance(executor, ipyparallel.client.view.View):
             return _IpyparallelAdapter(executor.executor)
         if isinstance(executor, ipyparallel.client.view.ViewExecutor):
             return _IpyparallelAdapter(executor)
@@ -255,6 +288,8 @@ def adapt_executor(executor: Any) -> ExecutorAdapter:
     if loky is not None:
         from loky.reusable_executor import _ReusablePoolExecutor
 
+        if _is_default_pool(executor):  # default_executor(n) given explicitly
+            return _LokyAdapter(executor, ours=True)
         if isinstance(executor, _ReusablePoolExecutor):
             return _LokyAdapter(executor)
         if isinstance(executor, loky.ProcessPoolExecutor):

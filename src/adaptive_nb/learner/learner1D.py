@@ -19,11 +19,12 @@ Data structures (n told points, k pending points)
 
 ``ask(1)`` pops the top of the heap or splits the widest sub-interval of the best claim,
 ``tell`` replaces one interval by two (plus neighbours, for losses that look at them): both
-are O(log n). Losses divide y by the range of the finite values seen when they were
-computed; when the range has grown by ``_recompute_losses_factor`` (2) all losses are
-recomputed, at most once per doubling, which keeps the amortised cost O(log n) per point (a
-factor of 1 recomputes at every growth). The range in use is saved with the data, so a
-loaded learner has the same losses and asks the same points as the one that saved it.
+are O(log n). A new interval's loss divides y by the range of the finite values seen so far
+(``_y_scale``); when the range has grown by ``_recompute_losses_factor`` (2) since the last
+full recomputation (``_loss_yrange``), all losses are recomputed, at most once per doubling,
+which keeps the amortised cost O(log n) per point (a factor of 1 recomputes at every growth).
+This is python-adaptive's rule, so both sample alike. The losses are saved with the data,
+so a loaded learner asks exactly the points the one that saved it would have asked.
 
 Until both bounds are known the learner asks for the bounds and then halves the widest gaps;
 its loss is infinite.
@@ -194,13 +195,14 @@ class Learner1D(BaseLearner):
         self._claim_heap: list[tuple[float, float, int, int]] = []
         self._claim_version: dict[float, int] = {}
         self._dirty_claims: set[float] = set()
+        self._claim_bound = 0.0  # no claim has a larger loss (while there are claims)
         self._versions = itertools.count()
         self._stuck: dict[float, tuple[Any, float, Any, Any]] = {}
         self._vshape: tuple[int, ...] | None = None
         self._ymin: Any = None
         self._ymax: Any = None
-        self._loss_yrange: float | None = None  # the y-range the current losses were made with
-        self._y_scale = 1.0
+        self._loss_yrange: float | None = None  # the y-range at the last full recomputation
+        self._y_scale = 1.0  # the current y-range (1 while it is 0): new losses use it
         self._complete = False
         self._cache: dict[str, Any] = {}
 
@@ -376,9 +378,9 @@ class Learner1D(BaseLearner):
         if cuts is not None and len(cuts) > 1 or cuts and cuts[0] != x:
             self._split_claim(a, x, cuts)
         if self.nth_neighbors == 0:
-            window = (a, x, b)
-            self._store(self._entry(window, 0))
-            self._store(self._entry(window, 1))
+            node = self._node
+            self._store(self._pair(a, node[a][3], x, y))
+            self._store(self._pair(x, y, b, node[b][3]))
         else:
             self._update_window(x)
 
@@ -416,6 +418,18 @@ class Learner1D(BaseLearner):
             self._push_claim(a)
         else:
             heapq.heappush(self._heap, entry)
+
+    def _pair(self, a: float, ya: Any, b: float, yb: Any) -> tuple[Any, float, Any, Any]:
+        """The entry of interval (a, b) for a loss without neighbours: the common cases
+        inline (the same arithmetic as ``_entry``), the rest through ``_entry``."""
+        if type(ya) is float:
+            sx = self._x_scale
+            if ya - ya != 0.0 or yb - yb != 0.0:  # inf or NaN at an end
+                return (-(b / sx - a / sx), a, b, ya)
+            if self.loss_per_interval is default_loss:
+                sy = self._y_scale
+                return (-math.hypot(b / sx - a / sx, yb / sy - ya / sy), a, b, ya)
+        return self._entry((a, b), 0)
 
     def _entry(self, window: Sequence[float], q: int) -> tuple[Any, float, Any, Any]:
         """The heap entry of the interval ``window[q], window[q+1]``.
@@ -476,6 +490,8 @@ class Learner1D(BaseLearner):
             else:
                 self._ymin = np.fmin(self._ymin, finite)
                 self._ymax = np.fmax(self._ymax, finite)
+        yrange = self._yrange()
+        self._y_scale = yrange if yrange > 0 else 1.0
         if self._loss_yrange is None:
             return False
         return self._needs_rescale()
@@ -499,13 +515,17 @@ class Learner1D(BaseLearner):
         spans = spans[~np.isnan(spans)]
         return float(spans.max()) if spans.size else 0.0
 
-    def _rebuild(self, loss_yrange: float | None = None) -> None:
-        """Recompute every interval and claim from ``data`` and ``pending_points``, with
-        the current y-range (or ``loss_yrange``, as saved with the data)."""
-        self._loss_yrange = self._yrange() if loss_yrange is None else loss_yrange
+    def _rebuild(self, saved: tuple[float, Sequence[float]] | None = None) -> None:
+        """Recompute every interval and claim from ``data`` and ``pending_points`` with the
+        current y-range; or take ``saved = (loss_yrange, losses)`` from a saved learner."""
+        self._loss_yrange = self._yrange()
         self._y_scale = self._loss_yrange if self._loss_yrange > 0 else 1.0
         xs = list(self._xs)
-        if self.loss_per_interval in _VECTORISED_LOSSES and self._vshape == ():
+        if saved is not None:
+            self._loss_yrange = saved[0]
+            node = self._node
+            entries = [(-loss, a, b, node[a][3]) for loss, a, b in zip(saved[1], xs, xs[1:])]
+        elif self.loss_per_interval in _VECTORISED_LOSSES and self._vshape == ():
             entries = self._entries_vectorised(xs)
         else:
             last = len(xs) - 1
@@ -621,7 +641,10 @@ class Learner1D(BaseLearner):
         """Choose the next point, mark it pending, and return it with its loss improvement."""
         while True:
             top = self._top_unclaimed()
-            best = self._best_claim() if self._claims else None
+            best = None
+            if self._claims and (top is None or -top[0] < self._claim_bound):
+                best = self._best_claim()  # only when a claim could beat the top interval
+                self._claim_bound = best[0] if best is not None else 0.0
             if top is None and best is None:
                 return None, 0.0
             if best is None or (top is not None and -top[0] >= best[0]):
@@ -633,7 +656,10 @@ class Learner1D(BaseLearner):
                     continue
                 self._claims[a] = [x]
                 self._claim_of[x] = a
-                self._push_claim(a)
+                widest = x - a if a < 0.5 * a + 0.5 * x < x else 0.0
+                if b - x > widest and x < 0.5 * x + 0.5 * b < b:
+                    widest = b - x
+                self._push_claim(a, -neg_loss * (widest / (b - a)) if neg_loss else 0.0)
                 gain = -neg_loss
             else:
                 gain, a, i = best
@@ -643,7 +669,7 @@ class Learner1D(BaseLearner):
                 x = 0.5 * p + 0.5 * q
                 cuts.insert(i, x)
                 self._claim_of[x] = a
-                self._push_claim(a)
+                self._push_claim(a, gain)  # its pieces only got smaller
             self.pending_points.add(x)
             return x, gain
 
@@ -678,9 +704,12 @@ class Learner1D(BaseLearner):
             heapq.heappop(heap)
         return None
 
-    def _push_claim(self, a: float) -> None:
-        """Note that the claim on interval a changed (it is re-entered when next needed)."""
+    def _push_claim(self, a: float, bound: float = _INF) -> None:
+        """Note that the claim on interval a changed (it is re-entered when next needed);
+        ``bound``: no piece of it has a larger loss now."""
         self._dirty_claims.add(a)
+        if bound > self._claim_bound:
+            self._claim_bound = bound
 
     def _enter_claim(self, a: float) -> None:
         """(Re)enter the claim on interval a in the claim heap, by its widest sub-interval."""
@@ -756,6 +785,10 @@ class Learner1D(BaseLearner):
         ys = np.array([self._node[x][3] for x in xs], dtype=float).reshape(len(xs), -1)
         return np.column_stack([np.array(xs), ys])
 
+    def _sorted_losses(self) -> list[float]:
+        """The interval losses in the order of x (for saving and copying)."""
+        return [-self._node[a][0] for a in self._xs.islice(0, len(self._xs) - 1)]
+
     def _get_data(self) -> dict[float, Any]:
         return {x: entry[3] for x, entry in self._node.items()}
 
@@ -764,7 +797,7 @@ class Learner1D(BaseLearner):
         was_empty = not self._node
         super().copy_from(other)
         if was_empty and other._loss_yrange is not None:
-            self._restore_loss_yrange(other._loss_yrange)
+            self._restore_losses(other._loss_yrange, other._sorted_losses())
 
     def _set_data(self, data: dict[float, Any]) -> None:
         if not isinstance(data, dict):
@@ -776,7 +809,8 @@ class Learner1D(BaseLearner):
         table = self.to_numpy()
         y = table[:, 1] if self._vshape in (None, ()) else table[:, 1:]
         scale = np.array([self._loss_yrange if self._loss_yrange is not None else np.nan])
-        return {"x": table[:, 0], "y": y, "loss_yrange": scale}
+        losses = np.array(self._sorted_losses() if self._complete else [])
+        return {"x": table[:, 0], "y": y, "loss_yrange": scale, "losses": losses}
 
     def _from_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         x, y = arrays.get("x"), arrays.get("y")
@@ -787,18 +821,22 @@ class Learner1D(BaseLearner):
         ys = y.tolist() if y.ndim == 1 else list(y)
         was_empty = not self._node
         self.tell_many(x.tolist(), ys)
-        saved = arrays.get("loss_yrange")
-        if was_empty and saved is not None and saved.shape == (1,):
-            self._restore_loss_yrange(float(saved[0]))
+        scale, losses = arrays.get("loss_yrange"), arrays.get("losses")
+        if was_empty and scale is not None and losses is not None and scale.shape == (1,):
+            self._restore_losses(float(scale[0]), losses.tolist())
 
-    def _restore_loss_yrange(self, saved: float) -> None:
-        """Use the y-range the saving learner's losses were made with, when it is still
-        valid for this data, so that the loaded learner asks exactly the same points."""
-        if not self._complete or saved == self._loss_yrange or not saved <= self._yrange():
-            return
-        if saved > 0 or self._yrange() == 0:
-            self._rebuild(saved)
-            if self._needs_rescale():  # not valid for this data after all
+    def _restore_losses(self, loss_yrange: float, losses: list[float]) -> None:
+        """Take the interval losses of the learner that saved this data (so that this one
+        asks exactly the same points), when they fit it; otherwise keep the fresh ones."""
+        fits = (
+            self._complete
+            and len(losses) == len(self._node) - 1
+            and 0 <= loss_yrange <= self._yrange()
+            and all(loss == loss and loss >= 0 for loss in losses)  # no NaN, none negative
+        )
+        if fits:
+            self._rebuild((loss_yrange, losses))
+            if self._needs_rescale():  # not consistent with this data after all
                 self._rebuild()
 
     def to_dataframe(
@@ -850,6 +888,7 @@ class Learner1D(BaseLearner):
             "data": self._get_data(),
             "pending_points": sorted(self.pending_points),
             "loss_yrange": self._loss_yrange,
+            "losses": self._sorted_losses() if self._complete else None,
             "recompute_losses_factor": self._recompute_losses_factor,
         }
 
@@ -863,10 +902,30 @@ class Learner1D(BaseLearner):
         )
         self._recompute_losses_factor = state["recompute_losses_factor"]
         self._set_data(state["data"])
-        if state.get("loss_yrange") is not None:
-            self._restore_loss_yrange(state["loss_yrange"])
+        if state.get("losses") is not None:
+            self._restore_losses(state["loss_yrange"], state["losses"])
         for x in state["pending_points"]:
             self.tell_pending(x)
+
+    def _check_loss(self, xs: list[float], i: int, entry: tuple) -> None:
+        """An interval's loss was made with a y-scale between the one of the last full
+        recomputation and the current one: equal to a fresh loss when those agree, else
+        (for the losses that shrink as the scale grows) between the two fresh losses."""
+        current = self._y_scale
+        fresh_now = -self._entry(xs, i)[0]
+        self._y_scale = self._loss_yrange if self._loss_yrange > 0 else 1.0
+        try:
+            fresh_then = -self._entry(xs, i)[0]
+        finally:
+            self._y_scale = current
+        low, high = sorted((fresh_now, fresh_then))
+        loss = -entry[0]
+        close = math.isclose(loss, low, rel_tol=1e-9, abs_tol=1e-12) or math.isclose(
+            loss, high, rel_tol=1e-9, abs_tol=1e-12
+        )
+        assert close or low <= loss <= high, (
+            f"stale loss for ({entry[1]}, {entry[2]}): {loss} not in [{low}, {high}]"
+        )
 
     def _check(self) -> None:
         """Assert every internal invariant; the tests call this after each step."""
@@ -887,10 +946,7 @@ class Learner1D(BaseLearner):
         for i, (a, b) in enumerate(zip(xs, xs[1:])):
             entry = node[a]
             assert entry[2] == b, f"interval at {a} ends at {entry[2]}, not at {b}"
-            fresh = self._entry(xs, i)
-            assert math.isclose(fresh[0], entry[0], rel_tol=1e-9, abs_tol=1e-12) or (
-                fresh[0] == entry[0]
-            ), f"stale loss for ({a}, {b}): {-entry[0]} != {-fresh[0]}"
+            self._check_loss(xs, i, entry)
             if a not in self._claims:
                 assert id(entry) in in_heap or self._stuck.get(a) is entry, f"interval ({a}, {b}) is lost"
         claimed = [p for cuts in self._claims.values() for p in cuts]

@@ -23,5 +23,6 @@ def info_html(runner: Any) -> str:
         if name == "status":
             colour = STATUS_COLOURS.get(str(value), "black")
             text = f'<span style="color: {colour}; font-weight: bold">{text}</span>'
-        rows.append(f"<tr><th style='text-align: right'>{html.escape(name)}</th><td>{text}</td></tr>")
+        name = html.escape(name)
+        rows.append(f"<tr><th style='text-align: right'>{name}</th><td>{text}</td></tr>")
     return f"<table class='adaptive-nb-status'>{''.join(rows)}</table>"

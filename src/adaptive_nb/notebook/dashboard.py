@@ -11,13 +11,16 @@ import numpy as np
 
 from .._optional import import_optional
 from ..goals import check_goal_arguments
+from .extension import in_notebook
 from .info import LiveInfo
 from .picker import ExecutorPicker
-from .plot import LivePlot
+from .plot import LivePlot, holoviews_with_bokeh
 
 __all__ = ["Dashboard"]
 
 GOAL_KEYWORDS = ("goal", "loss_goal", "npoints_goal", "end_time_goal", "duration_goal")
+PLOT_SIZE = {"width": 380, "height": 280}  # the live plot; the two loss plots are narrower
+LOSS_SIZE = {"width": 230, "height": 280}
 
 
 class Dashboard:
@@ -33,10 +36,11 @@ class Dashboard:
                  update_interval: float = 0.5, plot_interval: float = 1.0, **runner_kwargs: Any):
         goals = {k: runner_kwargs[k] for k in GOAL_KEYWORDS if k in runner_kwargs}
         check_goal_arguments(**goals)
-        self.hv = import_optional("holoviews", purpose="the dashboard")
+        self.hv = holoviews_with_bokeh()
         widgets = import_optional("ipywidgets", purpose="the dashboard")
         self.learner = learner
         self.picker = picker if picker is not None else ExecutorPicker()
+        self._executor = runner_kwargs.pop("executor", None)  # when the picker has none
         self.runner_kwargs = runner_kwargs
         self.update_interval = update_interval
         self.plot_interval = plot_interval
@@ -52,17 +56,16 @@ class Dashboard:
         self._loss = self.hv.streams.Buffer(np.zeros((0, 3)), length=2**62, index=False)
         self.loss_plot = self._loss_dmap()
         self._loss_box = widgets.Output()
-        with self._loss_box:
-            from IPython.display import display
-
-            display(self.loss_plot)
+        _show_in(self._loss_box, self.loss_plot)
         self.widget = widgets.VBox([
             self.picker.widget,
             widgets.HBox([self.start_button, self.cancel_button]),
             self._info_box,
             widgets.HBox([self._plot_box, self._loss_box]),
         ])
+        self.widget.add_class("adaptive-nb-dashboard")
         self._loss_task: asyncio.Task | None = None
+        self._t0: float | None = None  # the time axis runs on across runs
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -75,9 +78,11 @@ class Dashboard:
         def draw(data: np.ndarray) -> Any:
             table = np.asarray(data).reshape(-1, 3)
             finite = table[np.isfinite(table[:, 2]) & (table[:, 2] > 0)]
-            by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True)
-            by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True)
-            return (by_points + by_time).opts(hv.opts.Curve(framewise=True, width=300, height=250))
+            # a log axis needs a positive range, also before the first finite loss
+            empty = {"ylim": (1e-3, 1)} if not len(finite) else {}
+            by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True, **empty)
+            by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True, **empty)
+            return (by_points + by_time).opts(hv.opts.Curve(framewise=True, **LOSS_SIZE))
 
         return hv.DynamicMap(draw, streams=[self._loss])
 
@@ -88,26 +93,29 @@ class Dashboard:
         if self.runner is not None and not self.runner.task.done():
             msg = "a run is already going; cancel it first"
             raise RuntimeError(msg)
-        self.runner = Runner(self.learner, executor=self.picker.executor, **self.runner_kwargs)
+        executor = self.picker.executor if self.picker.executor is not None else self._executor
+        self.runner = Runner(self.learner, executor=executor, **self.runner_kwargs)
         self.info = LiveInfo(self.runner, self.update_interval)
         self._info_box.children = (self.info.widget,)
         self.plot = LivePlot(self.runner, update_interval=self.plot_interval)
         self._plot_box.clear_output()
-        with self._plot_box:
-            from IPython.display import display
-
-            display(self.plot.dmap)
+        _show_in(self._plot_box, self.plot.dmap.opts(self.hv.opts.Overlay(**PLOT_SIZE)))
         self.start_button.disabled = True
         self.cancel_button.disabled = False
         self._loss_task = self.runner.ioloop.create_task(self._follow_loss(self.runner))
         return self.runner
 
     async def _follow_loss(self, runner: Any) -> None:
-        start = time.monotonic()
+        """Send (points, seconds, loss) to the loss plot whenever the learner changed."""
+        if self._t0 is None:
+            self._t0 = time.monotonic()
         try:
             while True:
-                loss = self.learner.loss()
-                self._loss.send(np.array([[self.learner.npoints, time.monotonic() - start, loss]]))
+                npoints = self.learner.npoints
+                sent = self.loss_data
+                if not len(sent) or npoints != sent[-1, 0]:
+                    row = [npoints, time.monotonic() - self._t0, self.learner.loss()]
+                    self._loss.send(np.array([row], dtype=float))
                 if runner.task.done():
                     return
                 await asyncio.wait([runner.task], timeout=self.plot_interval)
@@ -115,7 +123,23 @@ class Dashboard:
             self.start_button.disabled = False
             self.cancel_button.disabled = True
 
+    @property
+    def loss_data(self) -> np.ndarray:
+        """The (points, seconds since the first start, loss) rows sent to the loss plot."""
+        return np.asarray(self._loss.data).reshape(-1, 3)
+
     def cancel(self) -> None:
         """Cancel the current run."""
         if self.runner is not None:
             self.runner.cancel()
+
+
+def _show_in(output: Any, obj: Any) -> None:
+    """Display ``obj`` in the Output widget (in a kernel; elsewhere there is nothing to show
+    it in, and IPython would print its repr)."""
+    if not in_notebook():
+        return
+    from IPython.display import display
+
+    with output:
+        display(obj)

@@ -92,7 +92,15 @@ class LiveInfo:
         self.widget.on_msg(self._on_message)
         self.updates = 0
         self._displayed = False
+        self._loop = runner.ioloop
+        self._wake = asyncio.Event()
+        # back on screen: update at once instead of at the end of the long hidden interval
+        self.widget.observe(self._visibility_changed, names="visible")
         self.task = runner.ioloop.create_task(self._update())
+
+    def _visibility_changed(self, change: Any) -> None:
+        if change["new"]:
+            self._loop.call_soon_threadsafe(self._wake.set)  # widget messages: any thread
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "cancel":
@@ -121,11 +129,20 @@ class LiveInfo:
 
     async def _update(self) -> None:
         task = self.runner.task
-        while not task.done():
+        try:
+            while not task.done():
+                self._refresh()
+                self._wake.clear()
+                woken = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait([task, woken], timeout=self.interval(),
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woken.cancel()
+        finally:  # also when only this task was cancelled: show the last state
             self._refresh()
-            await asyncio.wait([task], timeout=self.interval())
-        self._refresh()
-        self.widget.done = True
+            if task.done():
+                self.widget.done = True  # hides the cancel button
 
 
 def live_info(runner: Any, *, update_interval: float = 0.5) -> LiveInfo:

@@ -85,6 +85,7 @@ class LivePlot:
             self.dmap = self._redrawn_dmap(plotter, normalize)
             self._send = self._redraw
         self.button = widgets.Button(description="cancel live-plot", layout={"width": "150px"})
+        self.button.add_class("adaptive-nb-plot-cancel")
         self.button.on_click(lambda _: self.cancel())
         self.name = name
         if name in active_plotting_tasks:
@@ -112,7 +113,9 @@ class LivePlot:
             lambda data: hv.Scatter(data, "x", "y", label="newest").opts(color="red", size=7),
             streams=[self._newest],
         )
-        return (points * newest).opts(hv.opts.Scatter(framewise=True))
+        return (points * newest).opts(
+            hv.opts.Scatter(framewise=True), hv.opts.Overlay(legend_position="bottom_right")
+        )
 
     def _redrawn_dmap(self, plotter: Callable[[Any], Any] | None, normalize: bool) -> Any:
         hv = self.hv
@@ -133,6 +136,8 @@ class LivePlot:
         dmap = hv.DynamicMap(lambda frame: draw(self.learner), streams=[tick])
         if normalize:
             dmap = dmap.map(lambda obj: obj.opts(framewise=True), hv.Element)
+        if plotter is None:
+            dmap = dmap.opts(hv.opts.Overlay(legend_position="bottom_right"))
         return dmap
 
     def _send_new_points(self) -> None:

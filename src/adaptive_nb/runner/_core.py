@@ -18,8 +18,12 @@ either ends the run with an :class:`EvaluationError` naming the point, or (with
 ``raise_if_retries_exceeded=False``) goes to ``failed``: it stays pending in the learner, so
 it is not asked again, until the run ends. When a worker dies, every point in flight counts
 one failure; the pool is replaced where the adapter can (loky), and the survivors are re-run
-one at a time, so that a point that kills its worker is identified and ends in ``failed``
-instead of killing the pool forever.
+one at a time, with nothing else in flight, so that a point that kills its worker is
+identified and ends in ``failed`` instead of killing the pool forever. When a death uses
+up the retries (``retries=0``) of one of several points in flight, any of them may be the
+culprit: the run ends with a :class:`WorkerLostError` naming them all (unless
+``raise_if_retries_exceeded=False``: then they go to ``failed``). Once the run has
+ended nothing is retried any more, and ``tracebacks`` keep only the points that failed.
 
 Chunks. For cheap functions one task per point wastes the workers' time on dispatch, so by
 default a task carries as many points as take about ``TARGET_TASK_SECONDS`` to evaluate
@@ -50,6 +54,8 @@ TARGET_TASK_SECONDS = 0.05
 MAX_CHUNK = 256
 EXPENSIVE_SECONDS = 1.0  # slower functions get no extra task per worker
 NCORES_REFRESH_SECONDS = 2.0
+#: the longest the run loop keeps its driver's event loop busy without a break
+YIELD_SECONDS = 0.05
 #: with raise_if_retries_exceeded=False, the run ends "incomplete" once at least this many
 #: points failed and they are more than FAILED_FRACTION of all points
 MIN_FAILED_TO_GIVE_UP = 10
@@ -99,6 +105,7 @@ class SchedulingCore:
         self._fails: dict[Any, int] = {}
         self._retry: collections.deque[Any] = collections.deque()
         self._suspects: collections.deque[Any] = collections.deque()
+        self._alone: Any = None  # the future of the suspect running alone
         self._tracebacks: dict[Any, str] = {}
         self.failed: list[Any] = []
         self._generation = 0
@@ -119,6 +126,8 @@ class SchedulingCore:
 
     def prepare(self) -> None:
         """Pickle the function once if the workers need it by value; fail early if it can't."""
+        if self._payload is not None:
+            return
         if self._submit_fn is not None or not self.adapter.pickles:
             self._payload = self.learner.function
             return
@@ -165,7 +174,9 @@ class SchedulingCore:
         return [task.points for task in self._tasks.values()]
 
     def _capacity(self) -> int:
-        workers = self.ncores()
+        # A cluster with no workers yet still gets one task: an adaptive dask cluster
+        # (cluster.adapt(minimum=0)) only scales up when it sees work waiting.
+        workers = max(self.ncores(), 1)
         cheap = self._seconds_per_point is not None and self._seconds_per_point < EXPENSIVE_SECONDS
         return workers * 2 if cheap and self._fixed_ntasks is None else workers
 
@@ -175,16 +186,17 @@ class SchedulingCore:
         """Submit tasks until the executor has enough work in flight."""
         if self.stopped or self.draining:
             return
+        if self._alone is not None and self._alone in self._tasks:
+            return  # a suspect runs alone until it is back: nothing may die with it
         capacity = self._capacity()
         while len(self._tasks) < capacity and not self.stopped:
             if self._suspects:  # after a worker died: one suspect at a time, alone
-                if self._tasks:
-                    return
-                points = [self._suspects.popleft()]
-            else:
-                points = self._next_points(self._chunk())
-                if not points:
-                    return
+                if not self._tasks:
+                    self._alone = self._submit([self._suspects.popleft()])
+                return
+            points = self._next_points(self._chunk())
+            if not points:
+                return
             self._submit(points)
 
     def _next_points(self, n: int) -> list[Any]:
@@ -198,7 +210,8 @@ class SchedulingCore:
             points.extend(asked)
         return points
 
-    def _submit(self, points: list[Any]) -> None:
+    def _submit(self, points: list[Any]) -> Any:
+        """Send a task; returns its future (None if the pool turned out to be broken)."""
         try:
             if self._submit_fn is not None:
                 future = self._submit_fn(self._payload, points)
@@ -208,9 +221,10 @@ class SchedulingCore:
             if not self.adapter.is_broken(exc):
                 raise
             self._on_crash(points, exc, self._generation)
-            return
+            return None
         self._tasks[future] = _Task(points, self._generation)
         future.add_done_callback(self._on_done)
+        return future
 
     def _on_done(self, future: Any) -> None:  # any thread
         self._done.append(future)
@@ -304,7 +318,7 @@ class SchedulingCore:
     def _on_crash(self, points: list[Any], exc: BaseException, generation: int) -> None:
         """A worker died: replace the pool once, and count a failure for each lost point."""
         if not self.adapter.recoverable:
-            lost = [*points, *(p for t in self._tasks.values() for p in t.points)]
+            lost = [*points, *self._lost_with(generation)]
             if self.error is None:
                 msg = (
                     f"a worker process of {self.adapter.describe()} died ({exc}), and the "
@@ -320,8 +334,38 @@ class SchedulingCore:
             self._generation += 1
             self.adapter.recover()
         text = "".join(traceback.format_exception(exc))
+        if self.raise_if_retries_exceeded and any(
+            self._fails.get(p, 0) >= self.retries for p in points
+        ):
+            # The run ends here. Several points were in flight in the broken pool, and
+            # any of them may have killed the worker: name them all, not just the first.
+            lost = [*points, *self._lost_with(generation)]
+            if len(lost) > 1:
+                if self.error is None:
+                    msg = (
+                        f"a worker process of {self.adapter.describe()} died ({exc}) while "
+                        f"evaluating {lost!r}; they were not re-run (retries={self.retries}). "
+                        "The finished points are kept in runner.learner. With more retries "
+                        "the lost points are re-run one at a time, which also finds a point "
+                        "that kills its worker"
+                    )
+                    self.error = WorkerLostError(msg, points=lost)
+                    self.error.__cause__ = exc
+                self.stop()
+                return
         for point in points:
             self._fail(point, exc, text, isolate=True)
+
+    def _lost_with(self, generation: int) -> list[Any]:
+        """The points of the other tasks sent to the pool of ``generation`` that have not
+        returned a result (a broken pool fails them all)."""
+        return [
+            point
+            for future, task in self._tasks.items()
+            if task.generation == generation
+            and not (future.done() and not future.cancelled() and future.exception() is None)
+            for point in task.points
+        ]
 
     # -- stopping -------------------------------------------------------------------------
 
@@ -360,6 +404,7 @@ class SchedulingCore:
         """The run loop, shared by the drivers. Each value yielded is how long the driver
         may wait (at most) for ``wake`` before resuming the generator."""
         self.prepare()
+        next_yield = time.monotonic() + YIELD_SECONDS
         while True:
             self.process()
             if self.draining and not self._tasks:
@@ -368,12 +413,15 @@ class SchedulingCore:
                 return
             if not self.draining:
                 self.fill()
-                if self._done:
+                if self._done and time.monotonic() < next_yield:
                     continue  # an executor that ran the call at once
                 self.check_exhausted()
                 if self.stopped:
                     return
-            yield poll
+            # with results waiting, 0: the driver only lets its event loop run (cancel,
+            # widgets), which an executor that runs calls at once would otherwise starve
+            yield 0.0 if self._done else poll
+            next_yield = time.monotonic() + YIELD_SECONDS
 
     def in_flight(self) -> int:
         return len(self._tasks)
@@ -383,6 +431,7 @@ class SchedulingCore:
         pending points from the learner. Returns ``(future, points)`` of the tasks still
         running (they cannot be stopped); their results are the driver's to handle."""
         self.stopped = True
+        self.wake = lambda: None  # no driver waits any more (its loop may be closed)
         if keep_results:
             for future in list(self._tasks):
                 if future.done() and not future.cancelled() and future.exception() is None:
@@ -393,6 +442,11 @@ class SchedulingCore:
         still = [(f, self._tasks[f].points) for f in running if not f.cancelled()]
         self._tasks.clear()
         self._done.clear()
+        for point in self._fails:  # points waiting for (or in) a retry: none once ended
+            self._tracebacks.pop(point, None)
+        self._fails.clear()
+        self._retry.clear()
+        self._suspects.clear()
         self.learner.remove_unfinished()
         if self.goal_met and self.failed and not self.goal(self.learner):
             self.goal_met = False

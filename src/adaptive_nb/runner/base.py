@@ -98,7 +98,6 @@ class BaseRunner:
         self.raise_if_retries_exceeded = raise_if_retries_exceeded
         self.shutdown_executor = shutdown_executor
         self._adapter = _adapter if _adapter is not None else adapt_executor(executor)
-        self.executor = self._adapter.executor
         self._core = SchedulingCore(
             learner,
             self.goal,
@@ -110,8 +109,14 @@ class BaseRunner:
             chunk_size=chunk_size,
             submit=_submit,
         )
+        self._core.prepare()  # an unpicklable function fails here, not later in the run
 
     # -- reports --------------------------------------------------------------------------
+
+    @property
+    def executor(self) -> Any:
+        """The executor (after a worker died: the pool that replaced the broken one)."""
+        return self._adapter.executor
 
     @property
     def log(self) -> list[tuple[Any, ...]] | None:

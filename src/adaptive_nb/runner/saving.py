@@ -52,7 +52,12 @@ class PeriodicSaver:
 
     async def run(self) -> None:
         task = self.runner.task
+        loop = asyncio.get_running_loop()
         while not task.done():
+            started = loop.time()
             await self.save_once()
-            await asyncio.wait([task], timeout=self.interval)
+            # every interval seconds from the start of one save to the next, so that the
+            # data on disk is never older than interval plus one save
+            wait = self.interval - (loop.time() - started)
+            await asyncio.wait([task], timeout=max(wait, 0.0))
         await self.save_once()
