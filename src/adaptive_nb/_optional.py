@@ -13,6 +13,8 @@ EXTRAS = {
     "holoviews": "notebook",
     "bokeh": "notebook",
     "ipywidgets": "notebook",
+    "anywidget": "notebook",
+    "psutil": "notebook",
     "pandas": "pandas",
     "tqdm": "progress",
     "distributed": "dask",

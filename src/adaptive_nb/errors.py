@@ -8,17 +8,17 @@ from __future__ import annotations
 
 __all__ = [
     "AdaptiveNbError",
-    "EvaluationError",
-    "RemoteTraceback",
-    "UnsupportedExecutorError",
-    "WorkerLostError",
     "CorruptFileError",
+    "EvaluationError",
     "IncompatibleFileError",
     "LearnerExhaustedError",
     "MissingFileWarning",
     "MissingOptionalDependency",
     "PickleNotAllowedError",
+    "RemoteTraceback",
     "SaveFileError",
+    "UnsupportedExecutorError",
+    "WorkerLostError",
 ]
 
 
@@ -91,7 +91,8 @@ class EvaluationError(AdaptiveNbError, RuntimeError):
 
 
 class WorkerLostError(AdaptiveNbError, RuntimeError):
-    """Worker processes died and the pool cannot be replaced (a pool the user owns).
+    """Worker processes died and the evaluations in flight were lost for good: the pool
+    cannot be replaced (a pool the user owns), or the lost points have no retries left.
 
     ``points`` are the points whose evaluation was lost; the learner keeps all finished data.
     """

@@ -78,10 +78,12 @@ class Dashboard:
         def draw(data: np.ndarray) -> Any:
             table = np.asarray(data).reshape(-1, 3)
             finite = table[np.isfinite(table[:, 2]) & (table[:, 2] > 0)]
-            # a log axis needs a positive range, also before the first finite loss
-            empty = {"ylim": (1e-3, 1)} if not len(finite) else {}
-            by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True, **empty)
-            by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True, **empty)
+            if not len(finite):
+                # nothing to draw yet, but a log axis needs a positive range: two rows
+                # without an x (not drawn) give it one (the next frames set their own)
+                finite = np.array([[np.nan, np.nan, 0.1], [np.nan, np.nan, 1.0]])
+            by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True)
+            by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True)
             return (by_points + by_time).opts(hv.opts.Curve(framewise=True, **LOSS_SIZE))
 
         return hv.DynamicMap(draw, streams=[self._loss])

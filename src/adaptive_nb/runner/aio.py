@@ -99,6 +99,7 @@ class AsyncRunner(BaseRunner):
             **kwargs,
         )
         self._wake: asyncio.Event | None = None
+        self._late_futures: set[Any] = set()
         self._progress: TerminalProgress | None = None
         self.saving_task: asyncio.Task | None = None
         self._saver: PeriodicSaver | None = None
@@ -141,7 +142,16 @@ class AsyncRunner(BaseRunner):
     def _finish_run(self) -> None:
         """End the run (again is harmless); results still running are told when they come."""
         for future, points in self._core.finish(keep_results=True):
+            self._late_futures.add(future)
             future.add_done_callback(self._late_result_callback(points))
+
+    async def wait_for_late_results(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the evaluations still running when the
+        run ended have been told to the learner (the final periodic save waits for them)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._late_futures and loop.time() < deadline:
+            await asyncio.sleep(0.02)
 
     def _late_result_callback(self, points: list[Any]) -> Callable[[Any], None]:
         def tell_late(done: Any) -> None:  # any thread: hand over to the loop
@@ -151,6 +161,7 @@ class AsyncRunner(BaseRunner):
         return tell_late
 
     def _tell_late(self, future: Any, points: list[Any]) -> None:
+        self._late_futures.discard(future)
         if future.cancelled() or future.exception() is not None:
             return
         for point, (ok, value, _, _) in zip(points, future.result()):

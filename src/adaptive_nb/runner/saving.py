@@ -60,4 +60,5 @@ class PeriodicSaver:
             # data on disk is never older than interval plus one save
             wait = self.interval - (loop.time() - started)
             await asyncio.wait([task], timeout=max(wait, 0.0))
+        await self.runner.wait_for_late_results(self.interval)  # so the file has them too
         await self.save_once()
