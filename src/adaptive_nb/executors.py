@@ -131,6 +131,8 @@ class ExecutorAdapter:
     recoverable = False
     #: whether sending several points per task saves time (not for in-process executors)
     chunks = True
+    #: how long one task of cheap evaluations should take: long against the dispatch cost
+    task_seconds = 0.1
 
     def __init__(self, executor: Any) -> None:
         self.executor = executor
@@ -176,7 +178,7 @@ class _SequentialAdapter(ExecutorAdapter):
 
 
 class _ThreadAdapter(ExecutorAdapter):
-    pass
+    task_seconds = 0.05  # handing a call to a thread is cheap
 
 
 class _ProcessAdapter(ExecutorAdapter):
@@ -214,6 +216,8 @@ class _DaskAdapter(ExecutorAdapter):
     """A ``distributed.Client`` (or its executor). Zero workers (an adaptive cluster that
     has not scaled up yet) is fine: the runner waits."""
 
+    task_seconds = 0.25  # a task costs the scheduler about a millisecond or more
+
     def __init__(self, client: Any) -> None:
         super().__init__(client.get_executor(pure=False))
         self.client = client
@@ -229,6 +233,7 @@ class _DaskAdapter(ExecutorAdapter):
 
 
 class _IpyparallelAdapter(ExecutorAdapter):
+    task_seconds = 0.25
     # ipyparallel's own serialisation rebuilds a notebook function in the engine's
     # namespace, where its globals (``math``, ``np``, constants) are missing: NameError.
     # cloudpickle sends them along, as for the process pools.

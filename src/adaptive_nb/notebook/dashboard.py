@@ -78,15 +78,16 @@ class Dashboard:
         def draw(data: np.ndarray) -> Any:
             table = np.asarray(data).reshape(-1, 3)
             finite = table[np.isfinite(table[:, 2]) & (table[:, 2] > 0)]
-            if not len(finite):
-                # nothing to draw yet, but a log axis needs a positive range: two rows
-                # without an x (not drawn) give it one (the next frames set their own)
-                finite = np.array([[np.nan, np.nan, 0.1], [np.nan, np.nan, 1.0]])
+            if len(np.unique(finite[:, 2])) < 2:
+                # a log axis needs a range of positive width: rows without an x (not drawn)
+                # give it one until there are two different losses
+                low, high = (finite[0, 2] / 3, finite[0, 2] * 3) if len(finite) else (0.1, 1)
+                finite = np.vstack([finite, [[np.nan, np.nan, low], [np.nan, np.nan, high]]])
             by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True)
             by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True)
             return (by_points + by_time).opts(hv.opts.Curve(framewise=True, **LOSS_SIZE))
 
-        return hv.DynamicMap(draw, streams=[self._loss])
+        return hv.DynamicMap(draw, streams=[self._loss]).opts(hv.opts.Curve(framewise=True))
 
     def start(self) -> Any:
         """Start a run (on the picker's executor, or the default one); returns the runner."""

@@ -145,6 +145,7 @@ def _start_dask(n_workers: int, address: str | None, host: str) -> _Engine:
         host=host,
         dashboard_address=f"{host}:0",
         processes=True,
+        silence_logs=logging.ERROR,  # not every cancelled task in the notebook
     )
     try:
         client = distributed.Client(cluster)

@@ -1,9 +1,11 @@
 """live_plot: a HoloViews DynamicMap that follows the learner while the runner runs.
 
-For a scalar Learner1D with the default plot, only the points told since the last frame are
-sent (a ``Buffer`` stream: bokeh appends them to the plot instead of redrawing it), and the
-newest points are marked. Any other learner (or a custom ``plotter``) is redrawn each frame,
-and only when its data changed.
+A frame is sent only when the learner has new points. For a scalar Learner1D with the
+default plot only those new points are sent (a ``Buffer`` stream: bokeh appends them to the
+plot instead of redrawing it). Any other learner, or a custom ``plotter``, is redrawn. The
+newest points are marked in red (unless a custom ``plotter`` draws the plot). A Learner1D
+that was empty when the plot started and turns out to return vectors is drawn as one cloud of
+points, a point per component.
 """
 
 from __future__ import annotations

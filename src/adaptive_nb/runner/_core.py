@@ -26,8 +26,11 @@ culprit: the run ends with a :class:`WorkerLostError` naming them all (unless
 ended nothing is retried any more, and ``tracebacks`` keep only the points that failed.
 
 Chunks. For cheap functions one task per point wastes the workers' time on dispatch, so by
-default a task carries as many points as take about ``TARGET_TASK_SECONDS`` to evaluate
-(measured in the workers), and twice as many tasks as workers are kept in flight.
+default a task carries as many points as take about the adapter's ``task_seconds`` to
+evaluate (measured in the workers; longer for executors with a costly dispatch, like dask),
+and twice as many tasks as workers are kept in flight. Chunks grow no faster than the data:
+never more points in one task than the learner already has, so that the first chunks are
+not spread blindly over a domain the learner knows nothing about yet.
 """
 
 from __future__ import annotations
@@ -46,14 +49,16 @@ from ..errors import (
     WorkerLostError,
 )
 from ..executors import ExecutorAdapter
-from ._worker import evaluate
+from .._worker import evaluate
 
 __all__ = ["SchedulingCore"]
 
-TARGET_TASK_SECONDS = 0.05
 MAX_CHUNK = 256
 EXPENSIVE_SECONDS = 1.0  # slower functions get no extra task per worker
 NCORES_REFRESH_SECONDS = 2.0
+#: once the goal is met, the results in flight are waited for this long at most
+MIN_DRAIN_SECONDS = 0.5
+MAX_DRAIN_SECONDS = 10.0
 #: the longest the run loop keeps its driver's event loop busy without a break
 YIELD_SECONDS = 0.05
 #: with raise_if_retries_exceeded=False, the run ends "incomplete" once at least this many
@@ -113,6 +118,7 @@ class SchedulingCore:
         self.error: BaseException | None = None
         self.stopped = False
         self.draining = False
+        self._drain_deadline: float | None = None
         self.goal_met = False
         self.incomplete = False
         self.busy_time = 0.0
@@ -163,7 +169,8 @@ class SchedulingCore:
         per_point = self._seconds_per_point
         if per_point is None or not self.adapter.chunks:
             return 1
-        size = min(MAX_CHUNK, int(TARGET_TASK_SECONDS / max(per_point, 1e-7)))
+        size = min(MAX_CHUNK, int(self.adapter.task_seconds / max(per_point, 1e-7)))
+        size = min(size, max(self.learner.npoints, 1))  # grow with the data: 1, 2, 4, ...
         goal_npoints = getattr(self.goal, "npoints", None)
         if goal_npoints is not None:  # do not overshoot an npoints goal by much
             missing = goal_npoints - self.learner.npoints - sum(map(len, self._points_in_flight()))
@@ -370,11 +377,20 @@ class SchedulingCore:
     # -- stopping -------------------------------------------------------------------------
 
     def _check_goal(self) -> None:
-        if self.stopped:
+        if self.stopped or self.goal_met:
             return
         if self.goal(self.learner):
             self.goal_met = True
-            self.stop()
+            if self._tasks:  # keep what is being computed, if it comes back soon
+                self.drain(time.monotonic() + self._drain_seconds())
+            else:
+                self.stop()
+
+    def _drain_seconds(self) -> float:
+        """How long to wait, once the goal is met, for the tasks in flight: about one
+        task's duration, between MIN_DRAIN_SECONDS and MAX_DRAIN_SECONDS."""
+        per_task = (self._seconds_per_point or 0.0) * self._chunk()
+        return min(max(1.5 * per_task, MIN_DRAIN_SECONDS), MAX_DRAIN_SECONDS)
 
     def check_exhausted(self) -> None:
         """Call after ``fill()``: with nothing in flight and nothing to submit, the run ends."""
@@ -396,9 +412,11 @@ class SchedulingCore:
     def stop(self) -> None:
         self.stopped = True
 
-    def drain(self) -> None:
-        """Submit nothing more; stop once the tasks in flight are back (the first Ctrl-C)."""
+    def drain(self, deadline: float | None = None) -> None:
+        """Submit nothing more; stop once the tasks in flight are back, or at ``deadline``
+        (``time.monotonic()``; None: no limit, as after the first Ctrl-C)."""
         self.draining = True
+        self._drain_deadline = deadline
 
     def steps(self, poll: float = 0.5):
         """The run loop, shared by the drivers. Each value yielded is how long the driver
@@ -407,7 +425,10 @@ class SchedulingCore:
         next_yield = time.monotonic() + YIELD_SECONDS
         while True:
             self.process()
-            if self.draining and not self._tasks:
+            if self.draining and (
+                not self._tasks
+                or (self._drain_deadline is not None and time.monotonic() > self._drain_deadline)
+            ):
                 self.stop()
             if self.stopped:
                 return
@@ -464,7 +485,13 @@ class SchedulingCore:
 
     def overhead(self) -> float:
         """Percentage of the workers' time not spent in ``learner.function``."""
-        capacity = self.ncores() * self.elapsed()
+        workers = self.ncores()
+        if self._fixed_ntasks is not None:  # ntasks may exceed the executor's workers
+            try:
+                workers = min(workers, self.adapter.ncores())
+            except Exception:  # an executor that cannot tell
+                pass
+        capacity = workers * self.elapsed()
         if capacity <= 0:
             return 0.0
         return max(0.0, 100.0 * (1.0 - self.busy_time / capacity))

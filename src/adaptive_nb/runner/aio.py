@@ -18,7 +18,7 @@ from typing import Any
 
 from ..executors import ExecutorAdapter, SequentialExecutor
 from ..progress import TerminalProgress, want_progress
-from ._worker import evaluate_async
+from .._worker import evaluate_async
 from .base import BaseRunner, is_async_function
 from .saving import PeriodicSaver
 from .status import status_fields, status_text

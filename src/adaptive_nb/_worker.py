@@ -1,5 +1,8 @@
 """What runs in the workers: evaluate a chunk of points, timing each and catching failures.
 
+A top-level module that imports only the standard library, so a new worker process loads
+it in a few milliseconds (not the runner package, asyncio and all).
+
 Each point yields an outcome ``(ok, value, traceback_text, seconds)``: on success ``value``
 is the function's result; on failure it is the exception (or a stand-in that can be
 pickled) and ``traceback_text`` the worker's traceback. A failing point never hides the
