@@ -27,7 +27,8 @@ def main(out: Path) -> None:
     near = sum(1 for x in learner.data if abs(x - 0.3) < 0.02)
     print(
         f"{learner.npoints} points, loss {learner.loss():.4f}; "
-        f"{near} of them within 0.02 of the peak (a uniform grid would put {2 * 0.02 / 2 * learner.npoints:.0f} there)"
+        f"{near} of them within 0.02 of the peak "
+        f"(a uniform grid would put {0.02 * learner.npoints:.0f} there)"
     )
     learner.save(out / "learner.npz")
     check = adaptive.Learner1D(peak, bounds=(-1, 1))

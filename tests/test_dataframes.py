@@ -56,7 +56,7 @@ def test_changed_argument_rebinds_the_function_with_a_warning():
 
 def test_inconsistent_or_unknown_argument_columns_are_refused():
     df = pd.DataFrame({"x": [0.0, 1.0], "function.shift": [0.1, 0.2]})
-    with pytest.raises(ValueError, match="'function.shift' holds several values"):
+    with pytest.raises(ValueError, match=r"'function\.shift' holds several values"):
         partial_function_from_dataframe(shifted_sine, df)
     df = pd.DataFrame({"x": [0.0], "function.nope": [1]})
     with pytest.raises(ValueError, match="names 'nope', which is not a parameter with a default"):

@@ -74,7 +74,12 @@ def test_unknown_attribute_raises_attribute_error():
     [
         ("holoviews", "adaptive_nb.Learner1D(abs, (0, 1)).plot()", "notebook"),
         ("pandas", "adaptive_nb.Learner1D(abs, (0, 1)).to_dataframe()", "pandas"),
-        ("tqdm", "adaptive_nb.runner.simple(adaptive_nb.Learner1D(abs, (0, 1)), npoints_goal=3, progress=True)", "progress"),
+        (
+            "tqdm",
+            "adaptive_nb.runner.simple("
+            "adaptive_nb.Learner1D(abs, (0, 1)), npoints_goal=3, progress=True)",
+            "progress",
+        ),
     ],
 )
 def test_missing_extra_names_the_extra(blocked, code, extra):

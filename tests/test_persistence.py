@@ -550,7 +550,10 @@ def test_header_lists_the_members_and_a_missing_member_is_corrupt(target):
     before = snapshot(learner)
     # a damaged zip directory can hide members; the header's list of members catches that
     write_npz(target, good_header(members=["loss_yrange", "losses", "x", "y"]), {"x": arrays["x"]})
-    with pytest.raises(CorruptFileError, match=r"header lists the arrays \['loss_yrange', 'losses', 'x', 'y'\] but it"):
+    with pytest.raises(
+        CorruptFileError,
+        match=r"header lists the arrays \['loss_yrange', 'losses', 'x', 'y'\] but it",
+    ):
         learner.load(target)
     write_npz(target, good_header(members="x y"), arrays)
     with pytest.raises(CorruptFileError, match="'members' is not a list of names"):

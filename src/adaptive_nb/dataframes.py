@@ -41,7 +41,9 @@ def _default_args(function: Callable[..., Any]) -> dict[str, Any]:
     return {**defaults, **bound}
 
 
-def assign_defaults(function: Callable[..., Any], df: Any, function_prefix: str = "function.") -> None:
+def assign_defaults(
+    function: Callable[..., Any], df: Any, function_prefix: str = "function."
+) -> None:
     """Add a constant column ``<prefix><name>`` for each default argument of ``function``."""
     for name, value in _default_args(function).items():
         df[function_prefix + name] = [value] * len(df)
@@ -71,7 +73,10 @@ def partial_function_from_dataframe(
             msg = f"column {column!r} holds several values; one function argument needs one value"
             raise ValueError(msg)
         if name not in defaults:
-            msg = f"column {column!r} names {name!r}, which is not a parameter with a default of {function!r}"
+            msg = (
+                f"column {column!r} names {name!r}, which is not a parameter with a default "
+                f"of {function!r}"
+            )
             raise ValueError(msg)
         if not _same(defaults[name], first):
             warnings.warn(

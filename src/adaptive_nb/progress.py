@@ -49,7 +49,9 @@ class TerminalProgress:
         self._next = 0.0
         self._shown = 0
 
-    def update(self, npoints: int, loss: Any = None, failures: int = 0, force: bool = False) -> None:
+    def update(
+        self, npoints: int, loss: Any = None, failures: int = 0, force: bool = False
+    ) -> None:
         now = time.monotonic()
         if not force and now < self._next:
             return

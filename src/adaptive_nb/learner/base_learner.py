@@ -158,9 +158,9 @@ class BaseLearner(abc.ABC):
 
     @abc.abstractmethod
     def _from_arrays(self, arrays: dict[str, Any]) -> None:
-        """Validate arrays from ``_to_arrays``, then add them; raise ``ValueError`` before any change."""
+        """Check arrays from ``_to_arrays``, then add them (``ValueError`` before any change)."""
 
-    def _check(self) -> None:
+    def _check(self) -> None:  # noqa: B027 (optional: a learner may have no invariants)
         """Assert the learner's internal invariants (used by the tests after every step)."""
 
     # -- derived conveniences -------------------------------------------------------------

@@ -69,7 +69,7 @@ _VECTORISED_LOSSES = (default_loss, uniform_loss)
 
 
 def check_bounds(bounds: Any) -> tuple[float, float]:
-    """Return ``bounds`` as ``(lower, upper)`` floats, or raise ``ValueError`` saying what is wrong."""
+    """Return ``bounds`` as ``(lower, upper)`` floats, or raise ``ValueError`` saying why not."""
     if isinstance(bounds, str | bytes):
         msg = f"bounds must be a pair of numbers (lower, upper), got {bounds!r}"
         raise ValueError(msg)
@@ -93,7 +93,9 @@ def check_bounds(bounds: Any) -> tuple[float, float]:
         msg = f"bounds have zero width: {bounds!r}; give two different numbers"
         raise ValueError(msg)
     if lower > upper:
-        msg = f"bounds are reversed: {bounds!r}; give them as (lower, upper) = ({upper!r}, {lower!r})"
+        msg = (
+            f"bounds are reversed: {bounds!r}; give them as (lower, upper) = ({upper!r}, {lower!r})"
+        )
         raise ValueError(msg)
     if not math.isfinite(upper - lower):
         msg = f"the width of the bounds {bounds!r} overflows a float; use a smaller interval"
@@ -291,7 +293,9 @@ class Learner1D(BaseLearner):
                 msg = f"function({x!r}) returned {y!r}, which is not a number or a 1-D array"
                 raise ValueError(msg) from exc
             if array.ndim > 1:
-                msg = f"function({x!r}) returned an array of shape {array.shape}; Learner1D needs 1-D"
+                msg = (
+                    f"function({x!r}) returned an array of shape {array.shape}; Learner1D needs 1-D"
+                )
                 raise ValueError(msg)
             if array.size == 0:
                 msg = f"function({x!r}) returned an empty array; Learner1D needs at least one value"
@@ -375,7 +379,7 @@ class Learner1D(BaseLearner):
         cuts = self._claims.pop(a, None)
         self._claim_version.pop(a, None)
         self._dirty_claims.discard(a)
-        if cuts is not None and len(cuts) > 1 or cuts and cuts[0] != x:
+        if (cuts is not None and len(cuts) > 1) or (cuts and cuts[0] != x):
             self._split_claim(a, x, cuts)
         if self.nth_neighbors == 0:
             node = self._node
@@ -948,7 +952,9 @@ class Learner1D(BaseLearner):
             assert entry[2] == b, f"interval at {a} ends at {entry[2]}, not at {b}"
             self._check_loss(xs, i, entry)
             if a not in self._claims:
-                assert id(entry) in in_heap or self._stuck.get(a) is entry, f"interval ({a}, {b}) is lost"
+                assert id(entry) in in_heap or self._stuck.get(a) is entry, (
+                    f"interval ({a}, {b}) is lost"
+                )
         claimed = [p for cuts in self._claims.values() for p in cuts]
         assert sorted(claimed) == sorted(self.pending_points), "claims differ from pending points"
         for a, cuts in self._claims.items():

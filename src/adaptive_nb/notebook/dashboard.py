@@ -85,9 +85,12 @@ class Dashboard:
                 finite = np.vstack([finite, [[np.nan, np.nan, low], [np.nan, np.nan, high]]])
             by_points = hv.Curve(finite[:, [0, 2]], "points", "loss").opts(logy=True)
             by_time = hv.Curve(finite[:, [1, 2]], "time (s)", "loss").opts(logy=True)
-            return (by_points + by_time).opts(hv.opts.Curve(framewise=True, **LOSS_SIZE))
+            # each frame its own ranges (with shared axes, they would only ever grow)
+            return (by_points + by_time).opts(
+                hv.opts.Curve(framewise=True, **LOSS_SIZE), hv.opts.Layout(shared_axes=False)
+            )
 
-        return hv.DynamicMap(draw, streams=[self._loss]).opts(hv.opts.Curve(framewise=True))
+        return hv.DynamicMap(draw, streams=[self._loss])
 
     def start(self) -> Any:
         """Start a run (on the picker's executor, or the default one); returns the runner."""

@@ -36,12 +36,14 @@ not spread blindly over a domain the learner knows nothing about yet.
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .._worker import evaluate
 from ..errors import (
     EvaluationError,
     LearnerExhaustedError,
@@ -49,7 +51,6 @@ from ..errors import (
     WorkerLostError,
 )
 from ..executors import ExecutorAdapter
-from .._worker import evaluate
 
 __all__ = ["SchedulingCore"]
 
@@ -487,10 +488,8 @@ class SchedulingCore:
         """Percentage of the workers' time not spent in ``learner.function``."""
         workers = self.ncores()
         if self._fixed_ntasks is not None:  # ntasks may exceed the executor's workers
-            try:
+            with contextlib.suppress(Exception):  # an executor that cannot tell
                 workers = min(workers, self.adapter.ncores())
-            except Exception:  # an executor that cannot tell
-                pass
         capacity = workers * self.elapsed()
         if capacity <= 0:
             return 0.0

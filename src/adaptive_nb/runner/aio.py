@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .._worker import evaluate_async
 from ..executors import ExecutorAdapter, SequentialExecutor
 from ..progress import TerminalProgress, want_progress
-from .._worker import evaluate_async
 from .base import BaseRunner, is_async_function
 from .saving import PeriodicSaver
 from .status import status_fields, status_text

@@ -24,7 +24,9 @@ class BlockingRunner(BaseRunner):
     and told, then ``KeyboardInterrupt``; twice: stop at once.
     """
 
-    def __init__(self, learner: Any, goal: Any = None, *, progress: bool | None = None, **kwargs: Any):
+    def __init__(
+        self, learner: Any, goal: Any = None, *, progress: bool | None = None, **kwargs: Any
+    ):
         if is_async_function(learner.function):
             msg = (
                 "BlockingRunner cannot run an async def function; use adaptive_nb.Runner "
