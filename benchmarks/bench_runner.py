@@ -63,8 +63,8 @@ adaptive.runner.with_ipyparallel = False
 
 # adaptive_nb loads its modules lazily: load them now, not inside the first timed run
 _ = (adaptive_nb.Learner1D, adaptive_nb.BlockingRunner, adaptive_nb.Runner)
-import adaptive_nb.executors  # noqa: E402
 import adaptive_nb._worker  # noqa: E402
+import adaptive_nb.executors  # noqa: E402
 
 NB, AD = "adaptive_nb", "adaptive"
 LIBS = {NB: adaptive_nb, AD: adaptive}
