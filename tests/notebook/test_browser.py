@@ -106,20 +106,53 @@ def report_visibility():
 ]
 
 
+class Phases:
+    """Times the steps of the test (written to test-artifacts/browser/timings.txt); a
+    failure is annotated with the step it happened in."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.monotonic()
+        self.name = "start"
+        self.rows: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.rows.append(f"{now - self.last:6.1f} s  {self.name}")
+        self.name, self.last = name, now
+
+    def write(self, failed: BaseException | None) -> None:
+        self(f"end{' (FAILED)' if failed else ''}")
+        self.rows.append(f"{self.last - self.start:6.1f} s  in all")
+        (ARTIFACTS / "timings.txt").write_text("\n".join(self.rows) + "\n")
+
+
 def run_cell(page, source: str) -> None:
     """Append a code cell with ``source`` to the notebook and run it."""
     page.evaluate(RUN_NEW_CELL, source)
 
 
+DUMP_CELLS = """() => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  return notebook.model.toJSON().cells.slice(-4).map((c) => ({
+    source: c.source, execution_count: c.execution_count,
+    outputs: (c.outputs || []).map((o) => JSON.stringify(o).slice(0, 300)) }));
+}"""
+
+
 def wait_for_output(page, marker: str) -> str:
     """Wait until a cell output contains ``marker`` (built so the cell's source does not);
     return that output's text."""
-    handle = page.wait_for_function(
-        """(marker) => { const o = [...document.querySelectorAll('.jp-OutputArea-output')]
-                                     .find((o) => o.innerText.includes(marker));
-                         return o ? o.innerText : false; }""",
-        arg=marker, timeout=TIMEOUT_MS,
-    )
+    try:
+        handle = page.wait_for_function(
+            """(marker) => { const o = [...document.querySelectorAll('.jp-OutputArea-output')]
+                                         .find((o) => o.innerText.includes(marker));
+                             return o ? o.innerText : false; }""",
+            arg=marker, timeout=TIMEOUT_MS,
+        )
+    except Exception as exc:  # what the notebook holds, for the report
+        with contextlib.suppress(Exception):
+            exc.add_note(json.dumps(page.evaluate(DUMP_CELLS), indent=1))
+        raise
     return handle.json_value()
 
 
@@ -225,9 +258,11 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
                                        "language": "python"}
     nbformat.write(notebook, lab["root"] / "front-end.ipynb")
     shots = ARTIFACTS
-    for old in shots.glob("*.png"):
+    for old in [*shots.glob("*.png"), *shots.glob("*.txt")]:
         old.unlink()
     problems = []
+    phase = Phases()
+    failed = None
 
     with sync_playwright() as playwright:
         profile = lab["root"].parent / "chromium-profile"
@@ -239,12 +274,16 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
             page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            console = open(shots / "console.txt", "w")  # noqa: SIM115 - closed below
+            page.on("console", lambda m: console.write(f"{m.type}: {m.text[:500]}\n"))
+            phase("JupyterLab and the kernel")
             page.goto(f"{lab['url']}/lab/tree/front-end.ipynb?reset&token={lab['token']}")
             page.wait_for_function(KERNEL_READY, timeout=TIMEOUT_MS)
             kernel = kernel_process(lab["pid"])
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
             # -- the widgets render: live_info's table and cancel button, the bokeh canvas
+            phase("widgets render")
             info = page.locator(".adaptive-nb-info").first
             info.locator("button.adaptive-nb-cancel").wait_for()
             info.locator(".adaptive-nb-info-table").wait_for()
@@ -259,6 +298,7 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             page.wait_for_function(KERNEL_READY)  # every cell ran
 
             # -- the live plot changes while the runner runs
+            phase("the plot changes")
             plot.scroll_into_view_if_needed()
             time.sleep(1.0)
             plot.screenshot(path=shots / "plot-1.png")
@@ -272,6 +312,7 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             page.screenshot(path=shots / "notebook-running.png", full_page=True)
 
             # -- live_info tells the kernel when it is on screen, and gets fewer updates
+            phase("visibility")
             # while it is not: off screen (the new cell is at the end), then scrolled back
             run_cell(page, "logger = asyncio.get_running_loop().create_task(log_visibility())")
             time.sleep(2.5)
@@ -282,6 +323,7 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             check_visibility_log(log)
 
             # -- live_info's cancel button stops the runner
+            phase("cancel button")
             info.scroll_into_view_if_needed()
             info.locator("button.adaptive-nb-cancel").click()
             page.wait_for_function(
@@ -291,6 +333,7 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             info.locator("button.adaptive-nb-cancel").wait_for(state="hidden")
 
             # -- the dashboard: Start run, it runs to its goal with live status and plots
+            phase("dashboard")
             dashboard = page.locator(".adaptive-nb-dashboard").first
             dashboard.scroll_into_view_if_needed()
             dashboard.locator("button:has-text('Start run')").click()
@@ -307,14 +350,62 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
 
             # -- the picker: dropdown + Start give a working executor; Stop leaves nothing
             for kind in ("dask", "ipyparallel"):
+                phase(f"picker: {kind}")
                 check_picker(page, kernel, kind, shots)
 
             page.screenshot(path=shots / "notebook-end.png", full_page=True)
+
+            # -- "Shut Down Kernel" with engines running: nothing they started is left
+            phase("kernel shutdown")
+            run_cell(page, SHUTDOWN_WITH_ENGINES)
+            wait_for_output(page, "ENGINES RUNNING")
+            engines = [
+                (proc, name) for proc, name in snapshot(kernel).values()
+                if "resource_tracker" not in name
+            ]
+            names = " ".join(name for _, name in engines)
+            assert "ipyparallel.engine" in names and "spawn_main" in names, names
+            shut_down_kernel(lab)
+            kernel.wait(30)
+            check_gone(engines, timeout=10)
+        except BaseException as exc:
+            failed = exc
+            exc.add_note(f"while testing: {phase.name}")
+            raise
         finally:
+            phase.write(failed)
             with contextlib.suppress(Exception):
                 page.screenshot(path=shots / "last-state.png", full_page=True)
             context.close()
+            console.close()
     assert not problems, problems
+
+
+SHUTDOWN_WITH_ENGINES = """\
+await picker.start("ipyparallel", n_workers=1)
+await dashboard.picker.start("dask", n_workers=1)
+print("ENGINES", "RUNNING", flush=True)"""
+
+
+def shut_down_kernel(lab) -> None:
+    """What JupyterLab's "Shut Down Kernel" does: DELETE /api/kernels/<id>."""
+    base = f"{lab['url']}/api/kernels"
+    with urllib.request.urlopen(f"{base}?token={lab['token']}", timeout=10) as response:
+        (kernel,) = json.load(response)
+    request = urllib.request.Request(
+        f"{base}/{kernel['id']}?token={lab['token']}", method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 204
+
+
+def check_gone(procs: list, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    left = [(proc, name) for proc, name in procs if alive(proc)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [(proc, name) for proc, name in left if alive(proc)]
+    assert not left, [(proc.pid, name) for proc, name in left]
 
 
 def check_visibility_log(log: list) -> None:
@@ -367,15 +458,7 @@ def check_picker(page, kernel: psutil.Process, kind: str, shots: Path) -> None:
     )
     assert status.inner_text().strip() == "stopped"
     # a few seconds after Stop: nothing the kernel started for the engine is left
-    deadline = time.monotonic() + 5
-    engine = [
-        (proc, name) for proc, name in started.values() if "resource_tracker" not in name
-    ]
-    left = [(proc, name) for proc, name in engine if alive(proc)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = [(proc, name) for proc, name in left if alive(proc)]
-    assert not left, [(proc.pid, name) for proc, name in left]
+    check_gone([(p, name) for p, name in started.values() if "resource_tracker" not in name], 5)
     patterns = ("distributed", "spawn_main", "ipyparallel", "_guard")
     strays = [
         (pid, name) for pid, (proc, name) in snapshot(kernel).items()

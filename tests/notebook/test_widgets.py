@@ -751,6 +751,7 @@ def test_dashboard_start_cancel_runner_and_its_loss_stream():
         dash = Dashboard(learner, picker=picker, npoints_goal=60, update_interval=0.02,
                          plot_interval=0.02)
         assert dash.runner is None
+        loss_plot, _ = render(dash.loss_plot)  # drawn before the first loss, as in a notebook
         runner = dash.start()
         assert dash.runner is runner and runner.status() == "running"
         assert dash.start_button.disabled and not dash.cancel_button.disabled
@@ -778,9 +779,9 @@ def test_dashboard_start_cancel_runner_and_its_loss_stream():
         assert second.status() == "cancelled"
         assert ">cancelled<" in dash.info.widget.html
         await picker.stop()
-        return learner, first_run, dash, at_cancel
+        return learner, first_run, dash, at_cancel, loss_plot
 
-    learner, first_run, dash, at_cancel = run(main())
+    learner, first_run, dash, at_cancel, loss_plot = run(main())
     rows = dash.loss_data
     points, seconds, losses = rows.T
     assert np.all(np.diff(points) > 0)  # a row only when the learner changed
@@ -795,6 +796,11 @@ def test_dashboard_start_cancel_runner_and_its_loss_stream():
     finite = np.isfinite(losses) & (losses > 0)
     np.testing.assert_array_equal(by_points.dimension_values("points"), points[finite])
     np.testing.assert_array_equal(by_time.dimension_values("loss"), losses[finite])
+    # the log axes follow the losses of the last frame (not the placeholder of the first)
+    for subplot in loss_plot.subplots.values():
+        y_range = subplot.subplots["main"].handles["y_range"]
+        low, high = losses[finite].min(), losses[finite].max()
+        assert low / 2 < y_range.start <= low and high <= y_range.end < 2 * high
 
 
 def test_dashboard_checks_its_goal_arguments_at_once():

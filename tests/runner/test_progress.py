@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent(
     if kind == "blocking":
         adaptive.BlockingRunner(learner, npoints_goal=300, executor=ThreadPoolExecutor(2))
     elif kind == "async":
-        adaptive.Runner(learner, npoints_goal=300, executor=ThreadPoolExecutor(2)).block_until_done()
+        runner = adaptive.Runner(learner, npoints_goal=300, executor=ThreadPoolExecutor(2))
+        runner.block_until_done()
     else:
         adaptive.runner.simple(learner, npoints_goal=300)
     print("DONE", learner.npoints)
