@@ -15,6 +15,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "BaseLearner": "adaptive_nb.learner.base_learner",
     "Learner1D": "adaptive_nb.learner.learner1D",
+    "BalancingLearner": "adaptive_nb.learner.balancing_learner",
+    "SequenceLearner": "adaptive_nb.learner.sequence_learner",
+    "AverageLearner": "adaptive_nb.learner.average_learner",
+    "DataSaver": "adaptive_nb.learner.data_saver",
+    "make_datasaver": "adaptive_nb.learner.data_saver",
     "SequentialExecutor": "adaptive_nb.executors",
     "Runner": "adaptive_nb.runner.aio",
     "AsyncRunner": "adaptive_nb.runner.aio",

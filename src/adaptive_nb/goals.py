@@ -58,6 +58,19 @@ class NpointsGoal:
         return f"NpointsGoal({self.npoints!r})"
 
 
+class _EveryChild:
+    """Met when ``goal`` is met by every child in ``learner.learners``."""
+
+    def __init__(self, goal: Goal) -> None:
+        self.goal = goal
+
+    def __call__(self, learner: Any) -> bool:
+        return all(self.goal(child) for child in learner.learners)
+
+    def __repr__(self) -> str:
+        return f"every child: {self.goal!r}"
+
+
 class EndTimeGoal:
     """Met once the wall clock passes ``end_time`` (a ``datetime``)."""
 
@@ -186,7 +199,10 @@ def auto_goal(
     if loss is not None:
         goals.append(LossGoal(float(loss)))
     if npoints is not None:
-        goals.append(NpointsGoal(int(npoints)))
+        # a learner with goals_per_child (BalancingLearner) needs npoints in each child
+        per_child = getattr(learner, "goals_per_child", False)
+        npoints_goal = NpointsGoal(int(npoints))
+        goals.append(_EveryChild(npoints_goal) if per_child else npoints_goal)
     if end_time is not None:
         goals.append(EndTimeGoal(end_time))
     if duration is not None:
