@@ -57,7 +57,7 @@ RUN_NEW_CELL = """async (source) => {
 CELLS = [
     # 0
     """\
-import asyncio, json, os, time
+import asyncio, json, os, sys, time
 import adaptive_nb
 from adaptive_nb.notebook import Dashboard, ExecutorPicker
 adaptive_nb.notebook_extension()
@@ -88,7 +88,17 @@ def f(x):
 async def check_executor(name):
     runner = adaptive_nb.Runner(adaptive_nb.Learner1D(f, bounds=(-1, 1)),
                                 executor=picker.executor, npoints_goal=20)
-    await runner.task
+    try:
+        await asyncio.wait_for(asyncio.shield(runner.task), 30)
+    except TimeoutError:  # say what hangs, instead of hanging silently
+        import traceback
+        print("EXECUTOR", "HANGS:", name, runner.status(), runner.learner.npoints,
+              len(runner.pending_points), runner.elapsed_time(), repr(picker.executor),
+              flush=True)
+        runner.task.print_stack(file=sys.stdout)
+        for thread_id, frame in sys._current_frames().items():
+            print("thread", thread_id, "".join(traceback.format_stack(frame)[-4:]))
+        raise
     print("EXECUTOR", "WORKS:", name, picker.running_kind, runner.status(),
           runner.learner.npoints, flush=True)
 
@@ -133,19 +143,33 @@ def run_cell(page, source: str) -> None:
 
 DUMP_CELLS = """() => {
   const notebook = window.jupyterapp.shell.currentWidget.content;
-  return notebook.model.toJSON().cells.slice(-4).map((c) => ({
-    source: c.source, execution_count: c.execution_count,
-    outputs: (c.outputs || []).map((o) => JSON.stringify(o).slice(0, 300)) }));
+  const cells = notebook.model.toJSON().cells.slice(-3).map((c) => ({
+    source: c.source.slice(0, 100), execution_count: c.execution_count,
+    outputs: (c.outputs || []).map((o) => JSON.stringify(o).slice(0, 200)) }));
+  return {cells, messages: (window.__messages || []).slice(-60)};
+}"""
+
+# every message between the page and the kernel, for the report of a failure
+RECORD_MESSAGES = """() => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  window.__messages = [];
+  kernel.anyMessage.connect((_, args) => {
+    const m = args.msg;
+    if (m.header.msg_type === 'comm_msg' && args.direction === 'recv') return;
+    window.__messages.push([args.direction, m.channel, m.header.msg_type,
+      m.header.msg_id.slice(-8), (m.parent_header.msg_id || '').slice(-8),
+      JSON.stringify(m.content).slice(0, 80)]);
+  });
 }"""
 
 
 def wait_for_output(page, marker: str) -> str:
-    """Wait until a cell output contains ``marker`` (built so the cell's source does not);
-    return that output's text."""
+    """Wait until a cell output matches the regular expression ``marker`` (built so the
+    cell's source does not); return that output's text."""
     try:
         handle = page.wait_for_function(
             """(marker) => { const o = [...document.querySelectorAll('.jp-OutputArea-output')]
-                                         .find((o) => o.innerText.includes(marker));
+                                         .find((o) => new RegExp(marker).test(o.innerText));
                              return o ? o.innerText : false; }""",
             arg=marker, timeout=TIMEOUT_MS,
         )
@@ -280,6 +304,7 @@ def test_the_notebook_front_end_in_jupyterlab(lab):
             page.goto(f"{lab['url']}/lab/tree/front-end.ipynb?reset&token={lab['token']}")
             page.wait_for_function(KERNEL_READY, timeout=TIMEOUT_MS)
             kernel = kernel_process(lab["pid"])
+            page.evaluate(RECORD_MESSAGES)
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
             # -- the widgets render: live_info's table and cancel button, the bokeh canvas
@@ -441,7 +466,8 @@ def check_picker(page, kernel: psutil.Process, kind: str, shots: Path) -> None:
     )
     # a small run on picker.executor, in a new cell
     run_cell(page, f"await check_executor({kind!r})")
-    wait_for_output(page, f"EXECUTOR WORKS: {kind} {kind} finished")
+    text = wait_for_output(page, f"EXECUTOR (WORKS|HANGS): {kind}")
+    assert f"EXECUTOR WORKS: {kind} {kind} finished" in text, text
     started = {pid: v for pid, v in snapshot(kernel).items() if pid not in before}
     names = " ".join(name for _, name in started.values())
     if kind == "dask":

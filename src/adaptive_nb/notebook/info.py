@@ -99,7 +99,7 @@ class LiveInfo:
         self.task = runner.ioloop.create_task(self._update())
 
     def _visibility_changed(self, change: Any) -> None:
-        if change["new"]:
+        if change["new"] and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)  # widget messages: any thread
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
