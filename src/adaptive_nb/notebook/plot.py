@@ -31,8 +31,11 @@ def holoviews_with_bokeh() -> Any:
     """holoviews, with its bokeh plotting backend loaded (``notebook_extension()`` does that
     in a notebook; outside one, options like ``framewise`` need it too)."""
     hv = import_optional("holoviews", purpose="live plots")
-    if not hv.Store.renderers:
+    if "bokeh" not in hv.Store.renderers:
         hv.renderer("bokeh")  # registers the backend and its options; displays nothing
+    # always, even when bokeh is already current: this runs the hooks that build
+    # `hv.opts.Scatter` & co. for bokeh (setting `current_backend` directly skips them)
+    hv.Store.set_current_backend("bokeh")
     return hv
 
 
@@ -107,17 +110,20 @@ class LivePlot:
             _newest_rows(data, len(data)), length=2**62, index=False
         )
         self._newest = hv.streams.Pipe(data=_newest_rows(data, NEWEST))
+        x_range = (lower - margin, upper + margin)
+        # keyword options on the elements themselves: `hv.opts.Scatter` fails when another
+        # backend was looked up first in this process
         points = hv.DynamicMap(
-            lambda data: hv.Scatter(data, "x", "y").redim.range(x=(lower - margin, upper + margin)),
+            lambda data: hv.Scatter(data, "x", "y").redim.range(x=x_range).opts(framewise=True),
             streams=[self._buffer],
         )
         newest = hv.DynamicMap(
-            lambda data: hv.Scatter(data, "x", "y", label="newest").opts(color="red", size=7),
+            lambda data: hv.Scatter(data, "x", "y", label="newest").opts(
+                color="red", size=7, framewise=True
+            ),
             streams=[self._newest],
         )
-        return (points * newest).opts(
-            hv.opts.Scatter(framewise=True), hv.opts.Overlay(legend_position="bottom_right")
-        )
+        return (points * newest).opts(legend_position="bottom_right")
 
     def _redrawn_dmap(self, plotter: Callable[[Any], Any] | None, normalize: bool) -> Any:
         hv = self.hv
