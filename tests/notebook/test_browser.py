@@ -82,8 +82,21 @@ dashboard = Dashboard(adaptive_nb.Learner1D(peak, bounds=(-1, 1)), npoints_goal=
 dashboard""",
     # 5: what the test runs on the picker's executor (see `check_executor`)
     """\
+import ipywidgets
+from IPython.display import display
+
 def f(x):
     return x**2
+
+# the result also goes to a widget: a print from an awaited cell is sometimes not shown
+# by the front end, while widget updates always arrive
+executor_report = ipywidgets.HTML("")
+display(executor_report)
+
+def report(*words):
+    text = " ".join(str(w) for w in words)
+    print(text, flush=True)
+    executor_report.value = text
 
 async def check_executor(name):
     runner = adaptive_nb.Runner(adaptive_nb.Learner1D(f, bounds=(-1, 1)),
@@ -92,15 +105,14 @@ async def check_executor(name):
         await asyncio.wait_for(asyncio.shield(runner.task), 30)
     except TimeoutError:  # say what hangs, instead of hanging silently
         import traceback
-        print("EXECUTOR", "HANGS:", name, runner.status(), runner.learner.npoints,
-              len(runner.pending_points), runner.elapsed_time(), repr(picker.executor),
-              flush=True)
+        report("EXECUTOR", "HANGS:", name, runner.status(), runner.learner.npoints,
+               len(runner.pending_points), runner.elapsed_time(), repr(picker.executor))
         runner.task.print_stack(file=sys.stdout)
         for thread_id, frame in sys._current_frames().items():
             print("thread", thread_id, "".join(traceback.format_stack(frame)[-4:]))
         raise
-    print("EXECUTOR", "WORKS:", name, picker.running_kind, runner.status(),
-          runner.learner.npoints, flush=True)
+    report("EXECUTOR", "WORKS:", name, picker.running_kind, runner.status(),
+           runner.learner.npoints)
 
 visibility_log = []
 
