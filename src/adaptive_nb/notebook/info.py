@@ -34,6 +34,9 @@ function render({ model, el }) {
   draw();
   let onScreen = true;
   const report = () => {
+    // after the run nothing is updated any more: say nothing (every message to the
+    // kernel while a cell runs costs it, and can even send that cell's output astray)
+    if (model.get("done")) return;
     const visible = onScreen && document.visibilityState === "visible";
     if (model.get("visible") !== visible) {
       model.set("visible", visible);
@@ -44,14 +47,17 @@ function render({ model, el }) {
     onScreen = entries.some((entry) => entry.isIntersecting);
     report();
   });
-  observer.observe(el);
-  document.addEventListener("visibilitychange", report);
-  el.classList.add("adaptive-nb-info");
-  el.append(table, button);
-  return () => {
+  const stop = () => {
     observer.disconnect();
     document.removeEventListener("visibilitychange", report);
   };
+  observer.observe(el);
+  document.addEventListener("visibilitychange", report);
+  model.on("change:done", () => { if (model.get("done")) stop(); });
+  if (model.get("done")) stop();
+  el.classList.add("adaptive-nb-info");
+  el.append(table, button);
+  return stop;
 }
 export default { render };
 """

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import contextvars
 import importlib.util
 import logging
 import os
@@ -335,7 +336,12 @@ class ExecutorPicker:
             self.kind.value, self.n_workers.value = kind, n_workers
             self._set_status(f"starting {kind} ...", "#1f77b4")
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(None, _start, kind, n_workers, address, self.host)
+            # in a thread that keeps this task's context: in a kernel, what the start
+            # prints (ipyparallel's progress bar) goes to the cell that started it
+            context = contextvars.copy_context()
+            future = loop.run_in_executor(
+                None, context.run, _start, kind, n_workers, address, self.host
+            )
             try:
                 # shielded: if this task is cancelled, the engine still gets torn down
                 engine = await asyncio.shield(future)
@@ -372,7 +378,8 @@ class ExecutorPicker:
             return
         self.stop_button.disabled = True
         self._set_status(f"stopping {engine.kind} ...", "#ff7f0e")
-        await asyncio.get_running_loop().run_in_executor(None, engine.close)
+        context = contextvars.copy_context()
+        await asyncio.get_running_loop().run_in_executor(None, context.run, engine.close)
         self._set_status("stopped")
 
     def stop_now(self) -> None:
