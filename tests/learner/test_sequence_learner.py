@@ -297,7 +297,7 @@ def test_save_load_numbers_without_pickle(tmp_path: Any) -> None:
 
 
 def test_save_load_objects_needs_allow_pickle(tmp_path: Any) -> None:
-    learner = SequenceLearner(lambda x: {"x": x}, [[1], [2]])
+    learner = SequenceLearner(lambda x: {"x": tuple(x)}, [[1], [2]])  # a tuple: not JSON
     simple(learner)
     learner.save(tmp_path / "s.npz")
     loaded = learner.new()
@@ -305,7 +305,20 @@ def test_save_load_objects_needs_allow_pickle(tmp_path: Any) -> None:
         loaded.load(tmp_path / "s.npz")
     assert loaded.npoints == 0
     loaded.load(tmp_path / "s.npz", allow_pickle=True)
-    assert loaded.result() == [{"x": [1]}, {"x": [2]}]
+    assert loaded.result() == [{"x": (1,)}, {"x": (2,)}]
+
+
+def test_save_load_json_values_without_pickle(tmp_path: Any) -> None:
+    learner = SequenceLearner(lambda x: {"x": x, "ok": True, "none": None}, [[1], [2.5]])
+    simple(learner)
+    learner.save(tmp_path / "s.npz")
+    loaded = learner.new()
+    loaded.load(tmp_path / "s.npz")
+    assert loaded.result() == [
+        {"x": [1], "ok": True, "none": None},
+        {"x": [2.5], "ok": True, "none": None},
+    ]
+    assert [type(v["x"][0]) for v in loaded.result()] == [int, float]
 
 
 def test_load_file_that_does_not_fit(tmp_path: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ._values import pack_values, unpack_values, values_array
 from .base_learner import BaseLearner
-from .sequence_learner import values_array
 
 __all__ = ["DataSaver", "make_datasaver"]
 
@@ -25,6 +25,16 @@ _CHILD = "learner."
 def _plain(value: Any) -> Any:
     """numpy scalars as plain Python values (so they match the keys of ``data``)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _keys_array(keys: list[Any]) -> np.ndarray:
+    """Points as an array: tuples of numbers (2-D and N-D learners) as rows of a 2-D array,
+    so they are stored without pickle."""
+    if keys and all(type(k) is tuple for k in keys) and len({len(k) for k in keys}) == 1:
+        flat = values_array([v for k in keys for v in k])
+        if flat.dtype != object:
+            return flat.reshape(len(keys), -1)
+    return values_array(keys)
 
 
 class DataSaver(BaseLearner):
@@ -53,8 +63,9 @@ class DataSaver(BaseLearner):
     ``tell`` of a point already in ``extra_data`` is ignored (the first result is kept); a
     point the wrapped learner rejects raises its ``ValueError`` and changes nothing.
 
-    The results are arbitrary objects, so :meth:`save` stores them pickled, and
-    :meth:`load` needs ``allow_pickle=True`` (only for files you trust).
+    :meth:`save` stores results that are plain JSON data as JSON; other objects are
+    stored pickled, and :meth:`load` then needs ``allow_pickle=True`` (only for files you
+    trust).
     """
 
     def __init__(self, learner: BaseLearner, arg_picker: Callable[[Any], Any]) -> None:
@@ -182,8 +193,8 @@ class DataSaver(BaseLearner):
     def _to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {_CHILD + name: a for name, a in self.learner._to_arrays().items()}
         keys = list(self.extra_data)
-        arrays["extra_x"] = values_array(keys)
-        arrays["extra_data"] = values_array(list(self.extra_data.values()))
+        arrays["extra_x"] = _keys_array(keys)
+        arrays.update(pack_values("extra_data", list(self.extra_data.values())))
         arrays["learner_type"] = np.array([type(self.learner).__name__])
         return arrays
 
@@ -194,26 +205,28 @@ class DataSaver(BaseLearner):
             got = None if kind is None else "/".join(str(k) for k in np.ravel(kind))
             msg = f"the file wraps a {got!r} learner, this DataSaver a {mine!r}"
             raise ValueError(msg)
-        keys, values = arrays.get("extra_x"), arrays.get("extra_data")
-        if keys is None or values is None or keys.shape != values.shape or keys.ndim != 1:
+        keys, values = arrays.get("extra_x"), unpack_values("extra_data", arrays)
+        if keys is None or values is None or keys.ndim not in (1, 2) or len(keys) != len(values):
             msg = "expected arrays extra_x (n,) and extra_data (n,)"
             raise ValueError(msg)
         child = {k[len(_CHILD) :]: a for k, a in arrays.items() if k.startswith(_CHILD)}
         self.learner._from_arrays(child)
-        for key, value in zip(keys.tolist(), list(values), strict=True):
+        key_list = [tuple(k) for k in keys.tolist()] if keys.ndim == 2 else keys.tolist()
+        for key, value in zip(key_list, values, strict=True):
             self.extra_data.setdefault(_plain(key), value)
 
     def save(self, fname: Any, compress: bool = True) -> None:
         """Save the wrapped learner's data and ``extra_data`` to ``fname``.
 
-        ``extra_data`` holds arbitrary objects, so it is stored pickled: loading the file
-        needs ``allow_pickle=True``.
+        Results that are plain JSON data (dicts with string keys, lists, strings, numbers,
+        booleans, None) are stored as JSON text and load without pickle; any other objects
+        are stored pickled, and loading the file then needs ``allow_pickle=True``.
         """
         super().save(fname, compress=compress)
 
     def load(self, fname: Any, compress: bool = True, *, allow_pickle: bool = False) -> None:
-        """Add the data saved by :meth:`save`; needs ``allow_pickle=True`` (the results are
-        pickled; unpickling can run code, so only for files you trust). See
+        """Add the data saved by :meth:`save`; needs ``allow_pickle=True`` when the results
+        were stored pickled (unpickling can run code, so only for files you trust). See
         :meth:`BaseLearner.load` for the errors."""
         super().load(fname, compress=compress, allow_pickle=allow_pickle)
 

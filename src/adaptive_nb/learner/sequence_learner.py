@@ -27,6 +27,7 @@ import numpy as np
 from sortedcontainers import SortedDict, SortedSet
 
 from ..errors import AdaptiveNbError
+from ._values import pack_values, unpack_values, values_array
 from .base_learner import BaseLearner, check_ask_count
 
 __all__ = ["LearnerNotDoneError", "SequenceLearner"]
@@ -62,26 +63,9 @@ def _copy_sequence(sequence: Any) -> Any:
         raise TypeError(msg) from None
 
 
-def _numbers_array(values: list[Any]) -> np.ndarray | None:
-    """``values`` as an int64 or float64 array when they are all plain numbers, else None."""
-    if all(type(v) is int or isinstance(v, np.integer) for v in values):
-        try:
-            return np.array(values, dtype=np.int64)
-        except OverflowError:
-            return None
-    real = all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in values)
-    return np.array(values, dtype=float) if real else None
-
-
-def values_array(values: list[Any]) -> np.ndarray:
-    """Numbers as a numeric array; anything else as an object array (stored pickled)."""
-    array = _numbers_array(values)
-    if array is not None:
-        return array
-    array = np.empty(len(values), dtype=object)
-    for k, value in enumerate(values):
-        array[k] = value
-    return array
+def _plain_list(values: list[Any]) -> list[Any]:
+    """numpy scalars (from a numeric array) as Python numbers."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 class SequenceLearner(BaseLearner):
@@ -262,11 +246,11 @@ class SequenceLearner(BaseLearner):
     def _to_arrays(self) -> dict[str, np.ndarray]:
         return {
             "index": np.array(list(self.data.keys()), dtype=np.int64),
-            "y": values_array(list(self.data.values())),
+            **pack_values("y", list(self.data.values())),
         }
 
     def _from_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        index, y = arrays.get("index"), arrays.get("y")
+        index, y = arrays.get("index"), unpack_values("y", arrays)
         if index is None or y is None or index.ndim != 1 or len(y) != len(index):
             shapes = {k: getattr(v, "shape", None) for k, v in arrays.items()}
             msg = f"expected arrays index (n,) and y (n, ...), got {shapes}"
@@ -274,7 +258,7 @@ class SequenceLearner(BaseLearner):
         if index.dtype.kind not in "iu":
             msg = f"expected integer indices, got an array of dtype {index.dtype}"
             raise ValueError(msg)
-        self._set_data(dict(zip(index.tolist(), y.tolist(), strict=True)))
+        self._set_data(dict(zip(index.tolist(), _plain_list(y), strict=True)))
 
     def to_dataframe(
         self,
