@@ -11,6 +11,7 @@ __all__ = [
     "CorruptFileError",
     "EvaluationError",
     "IncompatibleFileError",
+    "LearnerConclusionError",
     "LearnerExhaustedError",
     "MissingFileWarning",
     "MissingOptionalDependency",
@@ -34,6 +35,13 @@ class LearnerExhaustedError(AdaptiveNbError, RuntimeError):
     """The learner has no point left to suggest, but the goal is not reached.
 
     The learner keeps all its data; the run simply cannot go on.
+    """
+
+
+class LearnerConclusionError(AdaptiveNbError):
+    """Raised by a learner's ``tell`` when the data show that the run cannot succeed (for
+    example a divergent integral). A runner ends with this error as it is: the function
+    did not fail, so the point is not retried nor reported as a failed evaluation.
     """
 
 

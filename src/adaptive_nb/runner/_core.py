@@ -46,6 +46,7 @@ from typing import Any
 from .._worker import evaluate
 from ..errors import (
     EvaluationError,
+    LearnerConclusionError,
     LearnerExhaustedError,
     RemoteTraceback,
     WorkerLostError,
@@ -119,6 +120,7 @@ class SchedulingCore:
         self.error: BaseException | None = None
         self.stopped = False
         self.draining = False
+        self._goal_drain = False  # draining because the goal was met (not on Ctrl-C)
         self._drain_deadline: float | None = None
         self.goal_met = False
         self.incomplete = False
@@ -280,6 +282,12 @@ class SchedulingCore:
     def _tell(self, point: Any, value: Any) -> None:
         try:
             self.learner.tell(point, value)
+        except LearnerConclusionError as exc:  # e.g. a divergent integral: the run ends
+            exc.add_note(f"raised by learner.tell({point!r}, ...)")
+            if self.error is None:
+                self.error = exc
+            self.stop()
+            return
         except (ValueError, TypeError) as exc:  # a value the learner cannot take
             self._fail(point, exc, "".join(traceback.format_exception(exc)))
             return
@@ -384,8 +392,19 @@ class SchedulingCore:
             self.goal_met = True
             if self._tasks:  # keep what is being computed, if it comes back soon
                 self.drain(time.monotonic() + self._drain_seconds())
+                self._goal_drain = True
             else:
                 self.stop()
+
+    def _drained(self) -> None:
+        """Every task is back after the goal was met. Their results may have changed the
+        learner's mind (a loss that grows with new data, an integral's error): only if the
+        goal still holds does the run end; otherwise it goes on."""
+        if self._goal_drain and not self.stopped and not self.goal(self.learner):
+            self.goal_met = self.draining = self._goal_drain = False
+            self._drain_deadline = None
+        else:
+            self.stop()
 
     def _drain_seconds(self) -> float:
         """How long to wait, once the goal is met, for the tasks in flight: about one
@@ -417,6 +436,7 @@ class SchedulingCore:
         """Submit nothing more; stop once the tasks in flight are back, or at ``deadline``
         (``time.monotonic()``; None: no limit, as after the first Ctrl-C)."""
         self.draining = True
+        self._goal_drain = False
         self._drain_deadline = deadline
 
     def steps(self, poll: float = 0.5):
@@ -426,9 +446,12 @@ class SchedulingCore:
         next_yield = time.monotonic() + YIELD_SECONDS
         while True:
             self.process()
-            if self.draining and (
-                not self._tasks
-                or (self._drain_deadline is not None and time.monotonic() > self._drain_deadline)
+            if self.draining and not self._tasks:
+                self._drained()
+            elif (
+                self.draining
+                and self._drain_deadline is not None
+                and time.monotonic() > self._drain_deadline
             ):
                 self.stop()
             if self.stopped:
