@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["polygon_outlines"]
+__all__ = ["join_paths", "polygon_outlines"]
 
 
 def polygon_outlines(corners: np.ndarray) -> list[np.ndarray]:
@@ -21,3 +21,14 @@ def polygon_outlines(corners: np.ndarray) -> list[np.ndarray]:
     out[:, :k] = corners
     out[:, k] = corners[:, 0]
     return [out.reshape(m * (k + 2), 2)]
+
+
+def join_paths(paths: list[np.ndarray]) -> list[np.ndarray]:
+    """Several ``(k, 2)`` lines as a list holding one array, a row of NaN between them."""
+    if not paths:
+        return []
+    gap = np.full((1, 2), np.nan)
+    pieces = []
+    for path in paths:
+        pieces += [np.asarray(path, dtype=float), gap]
+    return [np.vstack(pieces[:-1])]
