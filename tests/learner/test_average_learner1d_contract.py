@@ -16,7 +16,8 @@ import random
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from _contract_support import contract_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from scipy import stats
@@ -24,11 +25,7 @@ from scipy import stats
 from adaptive_nb.learner.average_learner1D import AverageLearner1D
 from adaptive_nb.learner.learner1D import triangle_loss, uniform_loss
 
-SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = contract_settings(max_examples=25)
 BOUNDS = (-1.0, 1.0)
 
 
@@ -260,9 +257,4 @@ class AverageLearner1DMachine(RuleBasedStateMachine):
 
 
 TestAverageLearner1DMachine = AverageLearner1DMachine.TestCase
-TestAverageLearner1DMachine.settings = settings(
-    max_examples=30,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+TestAverageLearner1DMachine.settings = contract_settings(max_examples=30, stateful_step_count=20)

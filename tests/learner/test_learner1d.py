@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from adaptive.learner import learner1D as reference
 
+from _dict_learner import DictLearner
 from adaptive_nb.errors import LearnerExhaustedError
 from adaptive_nb.learner.base_learner import BaseLearner, check_ask_count
 from adaptive_nb.learner.learner1D import Learner1D
@@ -912,13 +913,11 @@ def test_learner1d_is_a_base_learner() -> None:
     assert Learner1D.finishes_by_itself is False
 
 
-class TellLearner(BaseLearner):
-    """The smallest learner: it overrides tell, and inherits tell_many."""
+class TellLearner(DictLearner):
+    """A small learner: it overrides tell (as DictLearner does), and inherits tell_many."""
 
     def __init__(self) -> None:
-        self.function = lambda x: 2 * x
-        self.data: dict[float, Any] = {}
-        self.pending_points: set[float] = set()
+        super().__init__(lambda x: 2 * x)
 
     def ask(self, n: int, tell_pending: bool = True) -> tuple[list[float], list[float]]:
         n = check_ask_count(n)
@@ -928,33 +927,11 @@ class TellLearner(BaseLearner):
             self.pending_points.update(points)
         return points, [1.0] * n
 
-    def tell(self, x: Any, y: Any) -> None:
-        self.data[x] = y
-        self.pending_points.discard(x)
-
-    def tell_pending(self, x: Any) -> None:
-        self.pending_points.add(x)
-
     def loss(self, real: bool = True) -> float:
         return 1 / (1 + len(self.data))
 
-    def remove_unfinished(self) -> None:
-        self.pending_points.clear()
-
     def new(self) -> TellLearner:
         return type(self)()
-
-    def _get_data(self) -> Any:
-        return dict(self.data)
-
-    def _set_data(self, data: Any) -> None:
-        self.tell_many(list(data), list(data.values()))
-
-    def _to_arrays(self) -> dict[str, Any]:
-        return {}
-
-    def _from_arrays(self, arrays: dict[str, Any]) -> None:
-        pass
 
 
 class TellManyLearner(TellLearner):

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from _contract_support import contract_settings, loss_and_vector_params
+from hypothesis import given, note
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -59,17 +60,9 @@ WIDE_BOUNDS = [(-1.0, 1.0), (0.0, 1.0), (-3.0, 5.0), (1e-3, 2e-3), (-1e6, 2e6)]
 # only 64 floats fit between these bounds, so the learner runs out of points to suggest
 NARROW_BOUNDS = (1.0, 1.0 + 64 * 2.0**-52)
 
-SETTINGS = settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = contract_settings(max_examples=50)
 
-PARAMS = pytest.mark.parametrize(
-    ("loss_name", "vector"),
-    [(name, vector) for name in LOSSES for vector in (False, True)],
-    ids=[f"{name}-{'vector' if v else 'scalar'}" for name in LOSSES for v in (False, True)],
-)
+PARAMS = loss_and_vector_params(LOSSES)
 
 
 @dataclass(frozen=True)
@@ -583,12 +576,7 @@ class Learner1DMachine(RuleBasedStateMachine):
         assert self.learner.npoints == len(self.model_data)
 
 
-MACHINE_SETTINGS = settings(
-    max_examples=20,
-    stateful_step_count=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+MACHINE_SETTINGS = contract_settings(max_examples=20, stateful_step_count=25)
 
 for _name in LOSSES:
     for _vector in (False, True):

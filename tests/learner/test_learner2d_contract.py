@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, given, settings
+from _contract_support import contract_settings, loss_and_vector_params
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -56,17 +56,9 @@ LOSSES = {
 
 BOUNDS = [((-1.0, 1.0), (-1.0, 1.0)), ((0.0, 10.0), (-0.5, 0.5)), ((1e-3, 2e-3), (5.0, 7.0))]
 
-SETTINGS = settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = contract_settings(max_examples=8)
 
-PARAMS = pytest.mark.parametrize(
-    ("loss_name", "vector"),
-    [(name, vector) for name in LOSSES for vector in (False, True)],
-    ids=[f"{name}-{'vector' if v else 'scalar'}" for name in LOSSES for v in (False, True)],
-)
+PARAMS = loss_and_vector_params(LOSSES)
 
 
 @dataclass(frozen=True)
@@ -252,12 +244,7 @@ class Learner2DMachine(RuleBasedStateMachine):
             assert loss == math.inf
 
 
-MACHINE_SETTINGS = settings(
-    max_examples=10,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+MACHINE_SETTINGS = contract_settings(max_examples=10, stateful_step_count=20)
 
 
 @PARAMS

@@ -1,5 +1,6 @@
-"""The tutorial notebook that `bash scripts/lab.sh` opens runs from top to bottom, and is
-committed without outputs."""
+"""The live-dashboard notebook (the notebook front-end's tutorial) runs from top to bottom
+and reaches its goal, and is committed without outputs. The other tutorials are run with
+nbval by tests/docs/test_notebooks.py."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = [ROOT / "notebooks" / "live-dashboard.ipynb"]
 
 
 def test_there_is_a_tutorial_notebook():
-    assert ROOT / "notebooks" / "live-dashboard.ipynb" in NOTEBOOKS
+    assert NOTEBOOKS[0].exists()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

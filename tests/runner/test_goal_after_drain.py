@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 import adaptive_nb as adaptive
-from adaptive_nb.learner.base_learner import BaseLearner, check_ask_count
+from _dict_learner import DictLearner
+from adaptive_nb.learner.base_learner import check_ask_count
 
 SLOW = 3  # the point whose evaluation takes longer and "reveals" structure
 
 
-class RevealingLearner(BaseLearner):
+class RevealingLearner(DictLearner):
     """Points 0, 1, 2, ...; the loss is 1/npoints, doubled once a "surprise" value is told.
 
     With ``loss_goal=0.2`` the goal holds at 5 points while the slow point is in flight; once
@@ -25,9 +26,7 @@ class RevealingLearner(BaseLearner):
     """
 
     def __init__(self, function: Any) -> None:
-        self.function = function
-        self.data: dict[int, Any] = {}
-        self.pending_points: set[int] = set()
+        super().__init__(function)
         self._next = 0
 
     def ask(self, n: int, tell_pending: bool = True) -> tuple[list[int], list[float]]:
@@ -38,36 +37,14 @@ class RevealingLearner(BaseLearner):
             self.pending_points.update(points)
         return points, [1.0] * n
 
-    def tell(self, x: Any, y: Any) -> None:
-        self.data[x] = y
-        self.pending_points.discard(x)
-
-    def tell_pending(self, x: Any) -> None:
-        self.pending_points.add(x)
-
     def loss(self, real: bool = True) -> float:
         if not self.data:
             return float("inf")
         surprise = any(y == "surprise" for y in self.data.values())
         return (2 if surprise else 1) / len(self.data)
 
-    def remove_unfinished(self) -> None:
-        self.pending_points.clear()
-
     def new(self) -> RevealingLearner:
         return type(self)(self.function)
-
-    def _get_data(self) -> Any:
-        return dict(self.data)
-
-    def _set_data(self, data: Any) -> None:
-        self.tell_many(list(data), list(data.values()))
-
-    def _to_arrays(self) -> dict[str, Any]:
-        return {}
-
-    def _from_arrays(self, arrays: dict[str, Any]) -> None:
-        pass
 
 
 def make_function(release: threading.Event) -> Any:

@@ -49,6 +49,35 @@ from .losses_1d import default_loss
 _INF = math.inf
 
 
+def _heap_push(
+    heap: list[tuple[Any, float]], current: dict[float, Any], key: float, sign: int
+) -> None:
+    """Push ``key`` with its value ``current[key]`` on a heap with lazy deletion.
+
+    The heap holds entries ``(sign * value, key)``: with ``sign=-1`` the largest value is on
+    top, with ``sign=1`` the smallest. An entry whose value is no longer ``current[key]`` is
+    stale (:func:`_heap_top` drops it); once stale entries make up most of the heap, it is
+    rebuilt from ``current``.
+    """
+    heapq.heappush(heap, (sign * current[key], key))
+    if len(heap) > 2 * len(current) + 64:
+        heap[:] = [(sign * v, k) for k, v in current.items()]
+        heapq.heapify(heap)
+
+
+def _heap_top(
+    heap: list[tuple[Any, float]], current: dict[float, Any], sign: int
+) -> tuple[float, Any] | None:
+    """``(key, value)`` of the top entry of a heap made by :func:`_heap_push` that is not
+    stale (stale ones on top are popped), or None when there is none."""
+    while heap:
+        signed, key = heap[0]
+        if current.get(key) == sign * signed:
+            return key, sign * signed
+        heapq.heappop(heap)
+    return None
+
+
 class TQuantiles:
     """``scipy.stats.t.ppf(1 - alpha, n - 1)`` by sample count n, computed in blocks and cached."""
 
@@ -243,20 +272,10 @@ class Average1DCore:
         if a in self._cuts and loss:
             loss *= (piece[1] - piece[0]) / (self._right[a] - a)
         self._eff[a] = loss
-        heap = self._heap
-        heapq.heappush(heap, (-loss, a))
-        if len(heap) > 2 * len(self._eff) + 64:
-            heap[:] = [(-v, k) for k, v in self._eff.items()]
-            heapq.heapify(heap)
+        _heap_push(self._heap, self._eff, a, -1)
 
     def _top_interval(self) -> tuple[float, float] | None:
-        heap, eff = self._heap, self._eff
-        while heap:
-            neg, a = heap[0]
-            if eff.get(a) == -neg:
-                return a, -neg
-            heapq.heappop(heap)
-        return None
+        return _heap_top(self._heap, self._eff, -1)
 
     def _link(self, x: float) -> None:
         """Insert the new told point x between its neighbours; move the cuts it separates."""
@@ -367,11 +386,7 @@ class Average1DCore:
         if self._prio.get(x) == prio:
             return
         self._prio[x] = prio
-        heap = self._rheap
-        heapq.heappush(heap, (-prio, x))
-        if len(heap) > 2 * len(self._prio) + 64:
-            heap[:] = [(-v, k) for k, v in self._prio.items()]
-            heapq.heapify(heap)
+        _heap_push(self._rheap, self._prio, x, -1)
 
     def _projected_error(self, x: float) -> float | None:
         """The error x would have with its pending samples told, or None when x cannot
@@ -398,13 +413,7 @@ class Average1DCore:
             self._err_eff[x] = error
 
     def _top_priority(self) -> tuple[float, float] | None:
-        heap, prio = self._rheap, self._prio
-        while heap:
-            neg, x = heap[0]
-            if prio.get(x) == -neg:
-                return x, -neg
-            heapq.heappop(heap)
-        return None
+        return _heap_top(self._rheap, self._prio, -1)
 
     # -- initial samples ------------------------------------------------------------------
 
@@ -421,22 +430,13 @@ class Average1DCore:
         if 0 < n_eff < need and finite:
             if self._incomplete.get(x) != n_eff:
                 self._incomplete[x] = n_eff
-                heap = self._iheap
-                heapq.heappush(heap, (n_eff, x))
-                if len(heap) > 2 * len(self._incomplete) + 64:
-                    heap[:] = [(v, k) for k, v in self._incomplete.items()]
-                    heapq.heapify(heap)
+                _heap_push(self._iheap, self._incomplete, x, 1)
         else:
             self._incomplete.pop(x, None)
 
     def _top_incomplete(self) -> float | None:
-        heap, incomplete = self._iheap, self._incomplete
-        while heap:
-            n_eff, x = heap[0]
-            if incomplete.get(x) == n_eff:
-                return x
-            heapq.heappop(heap)
-        return None
+        top = _heap_top(self._iheap, self._incomplete, 1)
+        return None if top is None else top[0]
 
     # -- pending samples ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._average1d_core import fits_scale
+from ._pickling import learner_state, reinit_from_state
 
 __all__ = ["Average1DFormats"]
 
@@ -204,34 +205,16 @@ class Average1DFormats:
     # -- pickling -----------------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        import cloudpickle
-
-        return {
-            "function": cloudpickle.dumps(self.function),
-            "loss_per_interval": cloudpickle.dumps(self.loss_per_interval),
-            "bounds": self.bounds,
-            "params": (
-                self.delta,
-                self.alpha,
-                self.neighbor_sampling,
-                self.min_samples,
-                self.max_samples,
-                self.min_error,
-            ),
-            "arrays": self._to_arrays(),
-            "pending_points": sorted(self.pending_points),
-            "target": dict(self._target),
-        }
+        return learner_state(
+            self,
+            "loss_per_interval",
+            params=self._params(),
+            arrays=self._to_arrays(),
+            target=dict(self._target),
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        import cloudpickle
-
-        self.__init__(
-            cloudpickle.loads(state["function"]),
-            state["bounds"],
-            cloudpickle.loads(state["loss_per_interval"]),
-            *state["params"],
-        )
+        reinit_from_state(self, state, "loss_per_interval", *state["params"])
         self._from_arrays(state["arrays"])
         for point in state["pending_points"]:
             self.tell_pending(point)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ._pickling import learner_state, reinit_from_state
 from .losses_2d import areas
 
 __all__ = ["Learner2DData"]
@@ -159,26 +160,16 @@ class Learner2DData:
         from_arrays(self, arrays)
 
     def __getstate__(self) -> dict[str, Any]:
-        import cloudpickle
-
-        return {
-            "function": cloudpickle.dumps(self.function),
-            "loss_per_triangle": cloudpickle.dumps(self.loss_per_triangle),
-            "bounds": self.bounds,
-            "stack_size": self._stack_size,
-            "aspect_ratio": self._aspect_ratio,
-            "arrays": self._to_arrays(),
-            "pending_points": sorted(self.pending_points),
-        }
+        return learner_state(
+            self,
+            "loss_per_triangle",
+            stack_size=self._stack_size,
+            aspect_ratio=self._aspect_ratio,
+            arrays=self._to_arrays(),
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        import cloudpickle
-
-        self.__init__(
-            cloudpickle.loads(state["function"]),
-            state["bounds"],
-            cloudpickle.loads(state["loss_per_triangle"]),
-        )
+        reinit_from_state(self, state, "loss_per_triangle")
         self.stack_size = state["stack_size"]
         self.aspect_ratio = state["aspect_ratio"]
         self._from_arrays(state["arrays"])

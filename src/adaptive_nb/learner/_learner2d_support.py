@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_interval, check_shape, number_or_array, outside_bounds_error
+
 __all__ = ["LossInterpolator", "check_bounds_2d", "check_point", "check_value", "snake_order"]
 
 
@@ -22,27 +24,8 @@ def check_bounds_2d(bounds: Any) -> tuple[tuple[float, float], tuple[float, floa
     if isinstance(bounds, str | bytes) or len(pairs) != 2 or any(len(p) != 2 for p in pairs):
         msg = f"{usage}, got {bounds!r}"
         raise ValueError(msg)
-    out = []
-    for axis, pair in zip("xy", pairs):
-        for value in pair:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                msg = f"bounds must be real numbers, got {value!r} in {bounds!r}"
-                raise ValueError(msg)
-        lo, hi = float(pair[0]), float(pair[1])
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            msg = f"the {axis} bounds must be finite, got {pair!r}"
-            raise ValueError(msg)
-        if lo == hi:
-            msg = f"the {axis} bounds have zero width: {pair!r}; give two different numbers"
-            raise ValueError(msg)
-        if lo > hi:
-            msg = f"the {axis} bounds are reversed: {pair!r}; give them as ({hi!r}, {lo!r})"
-            raise ValueError(msg)
-        if not math.isfinite(hi - lo):
-            msg = f"the width of the {axis} bounds {pair!r} overflows a float"
-            raise ValueError(msg)
-        out.append((lo, hi))
-    return out[0], out[1]
+    x_pair, y_pair = pairs
+    return check_interval(x_pair, bounds, "x"), check_interval(y_pair, bounds, "y")
 
 
 def check_point(point: Any, bounds: tuple) -> tuple[float, float]:
@@ -64,11 +47,7 @@ def check_point(point: Any, bounds: tuple) -> tuple[float, float]:
     x, y = float(x), float(y)
     (x0, x1), (y0, y1) = bounds
     if not (x0 <= x <= x1 and y0 <= y <= y1):
-        msg = (
-            f"the point {point!r} is outside the bounds {bounds!r}; Learner2D only stores points "
-            "inside its bounds (make a learner with wider bounds to keep it)"
-        )
-        raise ValueError(msg)
+        raise outside_bounds_error(f"the point {point!r}", bounds, "Learner2D")
     return (x, y)
 
 
@@ -77,33 +56,14 @@ def check_value(point: Any, value: Any, shape: tuple[int, ...] | None) -> Any:
     output, stored as NaN). Raises ValueError naming the point for anything else."""
     if value is None:
         return None
-    if isinstance(value, float):
-        out: Any = value
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        out = float(value)
-    else:
-        try:
-            array = np.asarray(value)
-            if array.dtype.kind not in "biufO":
-                raise TypeError(f"values of dtype {array.dtype}")
-            array = array.astype(float)
-        except (TypeError, ValueError) as exc:
-            msg = f"function({point!r}) returned {value!r}, which is not a number or a 1-D array"
-            raise ValueError(msg) from exc
-        if array.ndim > 1 or array.size == 0:
-            msg = (
-                f"function({point!r}) returned an array of shape {array.shape}; Learner2D needs "
-                "a number or a non-empty 1-D array"
-            )
-            raise ValueError(msg)
-        out = float(array) if array.ndim == 0 else array
-    got = () if isinstance(out, float) else out.shape
-    if shape is not None and got != shape:
+    out = number_or_array(point, value)
+    if not isinstance(out, float) and (out.ndim > 1 or out.size == 0):
         msg = (
-            f"function({point!r}) returned a value of shape {got}, but earlier values have "
-            f"shape {shape}; every value must have the same shape"
+            f"function({point!r}) returned an array of shape {out.shape}; Learner2D needs "
+            "a number or a non-empty 1-D array"
         )
         raise ValueError(msg)
+    check_shape(point, out, shape)
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_shape, number_or_array
 from .losses_nd import default_loss, uniform_loss
 from .triangulation import Triangulation
 
@@ -142,33 +143,16 @@ def check_value(point: Any, value: Any, shape: tuple[int, ...] | None) -> tuple[
     Raises ``ValueError`` naming the point for a value that is not a number or 1-D array of
     numbers, or whose shape differs from ``shape`` (the shape of the earlier values).
     """
-    if isinstance(value, float):
-        checked: Any = value
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        checked = float(value)
-    else:
-        try:
-            array = np.asarray(value)
-            if array.dtype.kind not in "biufO":
-                raise TypeError(f"values of dtype {array.dtype}")
-            array = array.astype(float)
-        except (TypeError, ValueError) as exc:
-            msg = f"func({point!r}) returned {value!r}, which is not a number or a 1-D array"
-            raise ValueError(msg) from exc
-        if array.ndim > 1:
-            msg = f"func({point!r}) returned an array of shape {array.shape}; LearnerND needs 1-D"
+    checked = number_or_array(point, value, "func")
+    if not isinstance(checked, float):
+        if checked.ndim > 1:
+            msg = f"func({point!r}) returned an array of shape {checked.shape}; LearnerND needs 1-D"
             raise ValueError(msg)
-        if array.size == 0:
+        if checked.size == 0:
             msg = f"func({point!r}) returned an empty array; LearnerND needs at least one value"
             raise ValueError(msg)
-        checked = float(array) if array.ndim == 0 else array
+    check_shape(point, checked, shape, "func")
     got = () if isinstance(checked, float) else checked.shape
-    if shape is not None and got != shape:
-        msg = (
-            f"func({point!r}) returned a value of shape {got}, but earlier values have "
-            f"shape {shape}; every value must have the same shape"
-        )
-        raise ValueError(msg)
     return checked, got
 
 

@@ -3,11 +3,13 @@
 Points are integer seeds ``0, 1, 2, ...``; ``function(seed)`` draws one sample. The learner
 keeps running sums, so ``tell`` is O(1) and ``mean``, ``std`` and ``loss`` are O(1):
 
+=======================  ==================================================================
 ``sum_f``, ``sum_f_sq``  the sum of the values and of their squares (as python-adaptive);
 ``_mean``, ``_m2``       Welford's running mean and sum of squared deviations, from which
                          ``std`` is computed (the difference of the plain sums loses all
                          precision when the spread is small compared to the mean).
 ``_low``                 no seed below it is free: ``ask`` looks for free seeds from there.
+=======================  ==================================================================
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_function, check_whole_number
 from .base_learner import BaseLearner, check_ask_count
 
 __all__ = ["AverageLearner"]
@@ -29,13 +32,6 @@ def _check_tol(name: str, value: Any) -> float:
         msg = f"{name} must be a positive number (or None), got {value!r}"
         raise ValueError(msg)
     return float(value)
-
-
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        msg = f"{name} must be a whole number >= 0, got {value!r}"
-        raise ValueError(msg)
-    return int(value)
 
 
 class AverageLearner(BaseLearner):
@@ -70,16 +66,14 @@ class AverageLearner(BaseLearner):
         rtol: float | None = None,
         min_npoints: int = 2,
     ) -> None:
-        if not callable(function):
-            msg = f"function must be callable, got {function!r}"
-            raise TypeError(msg)
+        check_function(function)
         if atol is None and rtol is None:
             msg = "give at least one of atol and rtol, the tolerance on the mean"
             raise ValueError(msg)
         self.function = function
         self.atol = math.inf if atol is None else _check_tol("atol", atol)
         self.rtol = math.inf if rtol is None else _check_tol("rtol", rtol)
-        self.min_npoints = max(_check_count("min_npoints", min_npoints), 2)
+        self.min_npoints = max(check_whole_number("min_npoints", min_npoints, 0), 2)
         self.data: dict[int, float] = {}
         self.pending_points: set[int] = set()
         self.sum_f = 0.0
@@ -222,7 +216,7 @@ class AverageLearner(BaseLearner):
         the number of seeds requested); ``n`` sets that number explicitly.
         """
         default = self.npoints if real else self.n_requested
-        n = default if n is None else _check_count("n", n)
+        n = default if n is None else check_whole_number("n", n, 0)
         if self.npoints < self.min_npoints or n < self.min_npoints:
             value = math.inf
         else:

@@ -32,14 +32,16 @@ import numpy as np
 
 from ._average1d_core import Average1DCore
 from ._average1d_io import Average1DFormats
+from ._checks import check_bounds, check_callables, outside_bounds_error
 from .base_learner import BaseLearner, check_ask_count
-from .learner1D import check_bounds
 from .losses_1d import default_loss
 
 __all__ = ["AverageLearner1D"]
 
 _INF = math.inf
 _MAX_SEED = 2**63
+#: The tunables of AverageLearner1D, in the order of its constructor's parameters.
+_PARAMS = ("delta", "alpha", "neighbor_sampling", "min_samples", "max_samples", "min_error")
 
 
 def _real(name: str, value: Any) -> float:
@@ -143,14 +145,9 @@ class AverageLearner1D(Average1DFormats, Average1DCore, BaseLearner):
         max_samples: int = sys.maxsize,
         min_error: float = 0,
     ) -> None:
-        if not callable(function):
-            msg = f"function must be callable, got {function!r}"
-            raise TypeError(msg)
-        if loss_per_interval is None:
-            loss_per_interval = default_loss
-        elif not callable(loss_per_interval):
-            msg = f"loss_per_interval must be callable, got {loss_per_interval!r}"
-            raise TypeError(msg)
+        loss_per_interval = check_callables(
+            function, loss_per_interval, "loss_per_interval", default_loss
+        )
         checked = _check_params(
             delta, alpha, neighbor_sampling, min_samples, max_samples, min_error
         )
@@ -166,30 +163,17 @@ class AverageLearner1D(Average1DFormats, Average1DCore, BaseLearner):
 
     def new(self) -> AverageLearner1D:
         """An empty AverageLearner1D with the same function, bounds and parameters."""
-        return AverageLearner1D(
-            self.function,
-            self.bounds,
-            self.loss_per_interval,
-            self.delta,
-            self.alpha,
-            self.neighbor_sampling,
-            self.min_samples,
-            self.max_samples,
-            self.min_error,
-        )
+        return AverageLearner1D(self.function, self.bounds, self.loss_per_interval, *self._params())
 
     # -- parameters that the stored priorities depend on ------------------------------------
 
+    def _params(self) -> tuple[Any, ...]:
+        """The tunables, in the order of the constructor's parameters (``_PARAMS``)."""
+        return tuple(getattr(self, name) for name in _PARAMS)
+
     def _set_param(self, **kwargs: Any) -> None:
-        params = {
-            "delta": self.delta,
-            "alpha": self.alpha,
-            "neighbor_sampling": self.neighbor_sampling,
-            "min_samples": self.min_samples,
-            "max_samples": self.max_samples,
-            "min_error": self.min_error,
-            **kwargs,
-        }
+        params = dict(zip(_PARAMS, self._params()))
+        params.update(kwargs)
         checked = _check_params(**params)
         self._min_samples, self._max_samples, self._min_error = checked[3:]
         if checked[1] != self._alpha:
@@ -279,11 +263,7 @@ class AverageLearner1D(Average1DFormats, Average1DCore, BaseLearner):
             raise ValueError(msg)
         x = float(x)
         if not self.bounds[0] <= x <= self.bounds[1]:
-            msg = (
-                f"x={x!r} is outside the bounds {self.bounds!r}; AverageLearner1D only stores "
-                "points inside its bounds (make a learner with wider bounds to keep it)"
-            )
-            raise ValueError(msg)
+            raise outside_bounds_error(f"x={x!r}", self.bounds, "AverageLearner1D")
         return x
 
     def _check_point(self, point: Any) -> tuple[int, float]:

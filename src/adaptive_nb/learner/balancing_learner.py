@@ -2,6 +2,7 @@
 
 Data structures (N children)
 ----------------------------
+==============  ================================================================================
 ``_state[i]``   what is known about child i since it last changed: ``(version, total, head,
                 loss)`` where ``total`` is its number of told plus pending points, ``head`` the
                 pair ``(point, improvement)`` of ``child.ask(1, tell_pending=False)`` (None when
@@ -11,6 +12,7 @@ Data structures (N children)
                 child whose next point the strategy prefers is on top. An entry is current
                 when its version is the child's; stale ones are dropped lazily.
 ``_dirty``      children changed since their state was computed; refreshed by the next ``ask``.
+==============  ================================================================================
 
 ``ask(n)`` refreshes the changed children (one ``child.ask(1, tell_pending=False)`` each) and
 merges the children's next points by key, taking further points of a child already chosen

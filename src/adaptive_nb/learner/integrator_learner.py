@@ -43,8 +43,10 @@ import numpy as np
 from sortedcontainers import SortedSet
 
 from ..errors import LearnerConclusionError, LearnerExhaustedError
+from ._checks import check_function, check_whole_number
 from ._integrator_ival import Interval, rule_nodes
 from ._integrator_rebuild import clone_learner, grow_tree
+from ._pickling import learner_state, reinit_from_state
 from .base_learner import BaseLearner, check_ask_count
 
 __all__ = ["DivergentIntegralError", "IntegratorLearner"]
@@ -108,13 +110,6 @@ def _check_tol(tol: Any) -> float:
     return float(tol)
 
 
-def _check_max_ivals(max_ivals: Any) -> int:
-    if isinstance(max_ivals, bool) or not isinstance(max_ivals, numbers.Integral) or max_ivals < 2:
-        msg = f"max_ivals must be a whole number >= 2, got {max_ivals!r}"
-        raise ValueError(msg)
-    return int(max_ivals)
-
-
 class IntegratorLearner(BaseLearner):
     """Learns the integral of ``function`` over ``bounds`` to the relative tolerance ``tol``.
 
@@ -170,9 +165,7 @@ class IntegratorLearner(BaseLearner):
         *,
         max_ivals: int = 1000,
     ) -> None:
-        if not callable(function):
-            msg = f"function must be callable, got {function!r}"
-            raise TypeError(msg)
+        check_function(function)
         self.function = function
         self.bounds = _check_bounds(bounds)
         self.tol = _check_tol(tol)
@@ -200,7 +193,7 @@ class IntegratorLearner(BaseLearner):
 
     @max_ivals.setter
     def max_ivals(self, value: int) -> None:
-        self._max_ivals = _check_max_ivals(value)
+        self._max_ivals = check_whole_number("max_ivals", value, 2)
 
     def new(self) -> IntegratorLearner:
         """An empty IntegratorLearner with the same function, bounds and tolerance."""
@@ -643,26 +636,12 @@ class IntegratorLearner(BaseLearner):
     # -- pickling and checks --------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        import cloudpickle
-
-        return {
-            "function": cloudpickle.dumps(self.function),
-            "bounds": self.bounds,
-            "tol": self.tol,
-            "max_ivals": self.max_ivals,
-            "data": self._get_data(),
-            "pending_points": sorted(self.pending_points),
-        }
+        return learner_state(
+            self, None, tol=self.tol, max_ivals=self.max_ivals, data=self._get_data()
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        import cloudpickle
-
-        self.__init__(  # type: ignore[misc]
-            cloudpickle.loads(state["function"]),
-            state["bounds"],
-            state["tol"],
-            max_ivals=state["max_ivals"],
-        )
+        reinit_from_state(self, state, None, state["tol"], max_ivals=state["max_ivals"])
         self._set_data(state["data"])
         for x in state["pending_points"]:
             if x in self._needed:

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from . import _learner2d_support as support
+from ._checks import check_callables
 from ._delaunay2d import DegeneratePointError, Triangulation
 from ._kernels_2d import LocalKernels, choose_point, local_kind
 from ._kernels_2d import spread as _spread
@@ -123,14 +124,9 @@ class Learner2D(Learner2DData, Learner2DLosses, LocalKernels, BaseLearner):
         bounds: Any,
         loss_per_triangle: Callable[[Any], Any] | None = None,
     ) -> None:
-        if not callable(function):
-            msg = f"function must be callable, got {function!r}"
-            raise TypeError(msg)
-        if loss_per_triangle is None:
-            loss_per_triangle = default_loss
-        elif not callable(loss_per_triangle):
-            msg = f"loss_per_triangle must be callable, got {loss_per_triangle!r}"
-            raise TypeError(msg)
+        loss_per_triangle = check_callables(
+            function, loss_per_triangle, "loss_per_triangle", default_loss
+        )
         self.function = function
         self.bounds = support.check_bounds_2d(bounds)
         self.loss_per_triangle = loss_per_triangle

@@ -56,6 +56,12 @@ def _value_scale(values: np.ndarray) -> float:
     return ptp if ptp > 0 else 1.0
 
 
+def _scaled_values(ip: Any) -> np.ndarray:
+    """``ip.values`` as (npoints, vdim) floats, divided by their range (see ``_value_scale``)."""
+    values = _values(ip)
+    return values / _value_scale(values)
+
+
 def areas(ip: Any) -> np.ndarray:
     """The area of every triangle of ``ip.tri``.
 
@@ -138,8 +144,7 @@ def deviations(ip: Any) -> list[np.ndarray]:
     list of numpy.ndarray
         One array of shape ``(ntriangles,)`` per output component.
     """
-    values = _values(ip)
-    values = values / _value_scale(values)
+    values = _scaled_values(ip)
     points = np.asarray(ip.tri.points, dtype=float)
     simplices = np.asarray(ip.tri.simplices)
     grads = vertex_gradients(points, simplices, values, getattr(ip.tri, "neighbors", None))
@@ -205,8 +210,7 @@ def minimize_triangle_surface_loss(ip: Any) -> np.ndarray:
     numpy.ndarray
         Shape ``(ntriangles,)``.
     """
-    values = _values(ip)
-    values = values / _value_scale(values)
+    values = _scaled_values(ip)
     simplices = np.asarray(ip.tri.simplices)
     lifted = np.concatenate([np.asarray(ip.tri.points, dtype=float), values], axis=1)[simplices]
     u = lifted[:, 0] - lifted[:, 2]
@@ -314,8 +318,7 @@ def triangle_loss(ip: Any) -> np.ndarray:
     numpy.ndarray
         Shape ``(ntriangles,)``.
     """
-    values = _values(ip)
-    values = values / _value_scale(values)
+    values = _scaled_values(ip)
     lifted = np.concatenate([np.asarray(ip.tri.points, dtype=float), values], axis=1)
     simplices = np.asarray(ip.tri.simplices)
     neighbors = np.asarray(ip.tri.neighbors)

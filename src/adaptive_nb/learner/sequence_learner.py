@@ -7,10 +7,12 @@ may be anything, unhashable ones (lists, dicts, arrays) included.
 
 Data structures (N elements, n told)
 ------------------------------------
-``data``          SortedDict index -> value.
-``pending_points`` set of indices handed out and not told yet.
-``_to_do``        SortedSet of the indices neither told nor pending: ``ask`` takes the
-                  smallest ones, so the sequence is evaluated in order.
+==================  ====================================================================
+``data``            SortedDict index -> value.
+``pending_points``  set of indices handed out and not told yet.
+``_to_do``          SortedSet of the indices neither told nor pending: ``ask`` takes the
+                    smallest ones, so the sequence is evaluated in order.
+==================  ====================================================================
 
 ``ask(1)`` and ``tell`` cost O(log N).
 """
