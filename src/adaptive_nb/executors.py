@@ -49,6 +49,10 @@ class SequentialExecutor(cf.Executor):
     """
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        """Call ``fn(*args, **kwargs)`` now; return a finished future with its result.
+
+        An exception raised by ``fn`` is stored in the future, as a pool would do.
+        """
         future: cf.Future = cf.Future()
         future.set_running_or_notify_cancel()
         try:
@@ -64,6 +68,10 @@ class SequentialExecutor(cf.Executor):
         timeout: float | None = None,
         chunksize: int = 1,
     ) -> Iterator[Any]:
+        """The built-in ``map(fn, *iterables)``: lazy, in the calling thread.
+
+        ``timeout`` and ``chunksize`` are accepted for compatibility and ignored.
+        """
         return map(fn, *iterables)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
