@@ -124,3 +124,33 @@ def test_live_info_terminal_shows_the_live_info_fields(capsys):
         assert f"{name}:" in out
     assert "status: finished" in out and "# of points: 2" in out  # 200 and more
     assert "points/s" in out
+
+
+def test_live_info_terminal_prints_the_end_state_in_a_script():
+    # block_until_done lets the display print the final status; no task is left pending
+    script = textwrap.dedent(
+        """
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+
+        import adaptive_nb as adaptive
+
+        def f(x):
+            time.sleep(0.002)
+            return abs(x)
+
+        runner = adaptive.Runner(adaptive.Learner1D(f, (-1, 1)), npoints_goal=100,
+                                 executor=ThreadPoolExecutor(2))
+        runner.live_info_terminal(update_interval=0.05, overwrite_previous=False)
+        runner.block_until_done(progress=False)
+        print("END")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    before_end = result.stdout.split("END")[0]
+    assert before_end.rstrip().splitlines()[-1].strip().startswith("rate:")
+    assert "status: finished" in before_end
+    assert "Task was destroyed" not in result.stderr, result.stderr

@@ -10,8 +10,9 @@ NaN and infinite values are dropped from the interpolation. Divergence is detect
 mean value more than doubling, again and again, from parent to child. Non-finite values inside
 an interval (not at its ends) make its error infinite until splits isolate them.
 
-Data structures (n told points, m intervals)
---------------------------------------------
+IntegratorLearner data structures (n told points, m intervals)
+--------------------------------------------------------------
+=================  =========================================================================
 ``data``           dict x -> y of the told points, in the order they were told.
 ``first_ival``     the root of the tree of :class:`Interval` (the whole domain).
 ``_needed``        dict x -> the intervals waiting for the value at x (x not told yet).
@@ -19,6 +20,8 @@ Data structures (n told points, m intervals)
                    hands them out from the left.
 ``_heap``          the leaves whose rule is complete, by error (lazy invalidation).
 ``_active``        the leaves that may still be refined or split.
+=================  =========================================================================
+
 Each interval keeps ``sub = (igral, err, err of final intervals)`` of the best approximation
 below it, updated along the path to the root when a rule completes, so ``igral``, ``err``,
 ``loss`` and ``done`` are O(1).

@@ -1,7 +1,8 @@
 """Learner2D: adaptive sampling of a function of two real variables.
 
-Data structures (n told or pending points)
-------------------------------------------
+Learner2D data structures (n told or pending points)
+----------------------------------------------------
+============  ===============================================================================
 ``_tri``      an incremental Delaunay triangulation (:mod:`._delaunay2d`) of the bounds' four
               corners and every told or pending point, in scaled coordinates (the bounds
               mapped to a rectangle of width 1 centred at 0, height ``aspect_ratio``).
@@ -19,6 +20,7 @@ Data structures (n told or pending points)
               ``key``, a hash of the triangle's centre, so that they are refined all over the
               domain rather than in the order they were made. Stale entries (old version) are
               dropped lazily.
+============  ===============================================================================
 
 ``ask(1)`` pops the top triangle, picks a point in it (its centre, or the middle of its longest
 side when it is thin: :func:`choose_point_in_triangle`), adds the point as a pending vertex and

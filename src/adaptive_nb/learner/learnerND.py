@@ -1,7 +1,8 @@
 """LearnerND: adaptive sampling of a function of several real variables on a box or hull.
 
-Data structures (n told points, k pending points)
---------------------------------------------------
+LearnerND data structures (n told points, k pending points)
+-----------------------------------------------------------
+====================  =====================================================================
 ``data``              dict point (tuple of floats) -> value, in the order told.
 ``_tri``              a :class:`~adaptive_nb.learner.triangulation.Triangulation` of the told
                       points (built once every corner of the bounds is known; ``None`` before).
@@ -16,10 +17,11 @@ Data structures (n told points, k pending points)
                       inside it (only for simplices that hold pending points).
 ``_pending_in``       pending point -> the simplices that hold it (several when it lies on a
                       face).
-``_heap``, ``_loss_heap``  max-heaps of ``(-priority, simplex)`` and ``(-loss, simplex)``
-                      with lazy invalidation: an entry counts only while it matches the dicts.
-                      Ties go to the smallest simplex tuple, so the choice never depends on
-                      the history of the heap.
+``_heap``             max-heaps of ``(-priority, simplex)`` and (``_loss_heap``)
+                      ``(-loss, simplex)`` with lazy invalidation: an entry counts only
+                      while it matches the dicts. Ties go to the smallest simplex tuple, so
+                      the choice never depends on the history of the heap.
+====================  =====================================================================
 
 ``ask(1)`` pops the simplex with the largest priority and splits it (or its largest piece)
 at its circumcenter or the middle of its longest edge: O(log n). ``tell`` inserts the point

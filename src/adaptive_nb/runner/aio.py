@@ -232,6 +232,10 @@ class AsyncRunner(BaseRunner):
             finally:  # the final save, also when the run failed
                 if self.saving_task is not None and self.task.done():
                     self.ioloop.run_until_complete(self.saving_task)
+                # live_info_terminal's last print (it ends right after the run)
+                displays = [t for t in getattr(self, "_displays", ()) if not t.done()]
+                if displays and self.task.done():
+                    self.ioloop.run_until_complete(asyncio.wait(displays, timeout=5))
         finally:
             if installed:
                 self.ioloop.remove_signal_handler(signal.SIGINT)
@@ -281,7 +285,9 @@ class AsyncRunner(BaseRunner):
                 sys.stdout.write("Live info display cancelled.\n")
                 raise
 
-        return self.ioloop.create_task(show())
+        task = self.ioloop.create_task(show())
+        self._displays = [*getattr(self, "_displays", ()), task]
+        return task
 
     def info(self) -> dict[str, Any]:
         """The fields ``live_info`` and ``live_info_terminal`` show, as a dict."""
