@@ -18,6 +18,7 @@ EXTRAS = {
     "pandas": "pandas",
     "tqdm": "progress",
     "distributed": "dask",
+    "dask": "dask",
     "ipyparallel": "ipyparallel",
     "mpi4py": "mpi",
 }
